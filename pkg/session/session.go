@@ -1,0 +1,350 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+	"github.com/google/uuid"
+)
+
+// ErrSessionTaken is returned (wrapped) by Acquire when AcquireOptions.SessionID
+// names a transcript that another session key already uses: a transcript has
+// exactly one key, whose lock is what keeps its writers apart.
+var ErrSessionTaken = errors.New("session id in use by another session key")
+
+// ErrReleased is returned by a Session's methods after Release.
+var ErrReleased = errors.New("session already released")
+
+// AcquireOptions tune Acquire.
+type AcquireOptions struct {
+	// SessionID is the transcript the key should use (the CLI's
+	// --session-id). Empty: the key's current session, or a new random id
+	// for a new key. Given: a key bound to another session is rebound to
+	// this one (the old transcript stays on disk). It must be a
+	// ValidSessionID not used by another key.
+	SessionID string
+}
+
+// Session is one session key held exclusively by the caller, from Acquire
+// to Release. Its methods are safe for concurrent use.
+type Session struct {
+	AgentID string // lowercased
+	Key     string // the full key, agent id lowercased
+	ID      string // the transcript's session id
+	Created bool   // this Acquire created the key's index entry
+
+	st      *Store
+	dir     string
+	qkey    string
+	keyLock *flock.Flock
+
+	mu       sync.Mutex
+	released bool
+	f        *os.File // the transcript, opened by the first Append
+	tailOK   bool     // f ends with a whole line (checked since opened)
+}
+
+// Acquire waits until the caller is the only run on key, then returns the
+// session. Runs on one key are served in arrival order within the process
+// and excluded across processes by a file lock. If ctx ends while waiting,
+// Acquire returns ctx.Err() and the caller is no longer queued. A key with
+// no index entry gets one, with a new session id (or opt.SessionID).
+//
+// The caller must Release the session.
+func (s *Store) Acquire(ctx context.Context, agentID, key string, opt AcquireOptions) (*Session, error) {
+	id, err := checkAgent(agentID)
+	if err != nil {
+		return nil, err
+	}
+	if key, err = checkKey(id, key); err != nil {
+		return nil, err
+	}
+	if opt.SessionID != "" && !ValidSessionID(opt.SessionID) {
+		return nil, fmt.Errorf("invalid session id %q: use 1-128 letters, digits, '.', '-' or '_', starting with a letter or digit", opt.SessionID)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	dir := s.SessionsDir(id)
+	lockPath := filepath.Join(dir, keyLockName(key))
+	if err := queues.acquire(ctx, lockPath); err != nil {
+		return nil, err
+	}
+	ss := &Session{AgentID: id, Key: key, st: s, dir: dir, qkey: lockPath}
+	ok := false
+	defer func() {
+		if !ok {
+			ss.Release()
+		}
+	}()
+
+	if _, err := s.mkdirs(id); err != nil {
+		return nil, err
+	}
+	ss.keyLock = flock.New(lockPath, flock.SetPermissions(0o600))
+	if err := lockCtx(ctx, ss.keyLock); err != nil {
+		return nil, err
+	}
+	e, created, err := s.resolve(dir, key, opt.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	ss.ID, ss.Created = e.SessionID, created
+	ok = true
+	return ss, nil
+}
+
+// lockCtx takes an exclusive file lock, polling so that ctx can end the wait
+// (a blocking flock cannot be interrupted). Polls start fast, for the usual
+// short wait, and back off to a few per 100 ms.
+func lockCtx(ctx context.Context, fl *flock.Flock) error {
+	delay := time.Millisecond
+	for {
+		got, err := fl.TryLock()
+		if err != nil {
+			return fmt.Errorf("lock session: %w", err)
+		}
+		if got {
+			return nil
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		delay = min(delay*2, 25*time.Millisecond)
+	}
+}
+
+// resolve finds key's entry, creating or rebinding it as asked. The caller
+// holds the key's lock, so the key's binding cannot change under it.
+func (s *Store) resolve(dir, key, want string) (Entry, bool, error) {
+	// Fast path without the agent-wide lock: the key exists and is bound as
+	// asked.
+	if idx, err := readIndex(dir); err == nil {
+		if raw, ok := idx[key]; ok {
+			if e, err := decodeEntry(key, raw); err == nil && ValidSessionID(e.SessionID) &&
+				(want == "" || want == e.SessionID) {
+				return e, false, nil
+			}
+		}
+	}
+
+	var e Entry
+	created := false
+	err := s.updateIndex(dir, func(idx map[string]json.RawMessage) (bool, error) {
+		if raw, ok := idx[key]; ok {
+			var err error
+			if e, err = decodeEntry(key, raw); err != nil {
+				return false, err
+			}
+			if !ValidSessionID(e.SessionID) {
+				return false, fmt.Errorf("session index entry %q has an invalid sessionId %q: fix or remove the entry", key, e.SessionID)
+			}
+			if want == "" || want == e.SessionID {
+				return false, nil
+			}
+		}
+		if want != "" {
+			if other, taken := findSessionKey(idx, key, want); taken {
+				return false, fmt.Errorf("%w: session id %q belongs to session key %q; use that key", ErrSessionTaken, want, other)
+			}
+		}
+		sid := want
+		if sid == "" {
+			sid = uuid.NewString()
+		}
+		now := s.now().UTC()
+		e = Entry{Key: key, SessionID: sid, CreatedAt: now, UpdatedAt: now}
+		idx[key] = encodeEntry(e)
+		created = true
+		return true, nil
+	})
+	return e, created, err
+}
+
+// History returns the transcript so far, oldest first (empty for a new
+// session). A torn last line is ignored.
+func (ss *Session) History() ([]Record, error) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.released {
+		return nil, ErrReleased
+	}
+	data, err := os.ReadFile(ss.st.TranscriptPath(ss.AgentID, ss.ID))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read transcript: %w", err)
+	}
+	return parseRecords(data), nil
+}
+
+// Append adds records to the transcript in one write, so a crash leaves all
+// of them or a torn tail that readers ignore, then updates the key's index
+// entry (updatedAt, turns, tokens, model). Records with a zero TS get the
+// time now.
+func (ss *Session) Append(recs ...Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.released {
+		return ErrReleased
+	}
+	now := ss.st.now().UTC()
+	buf, err := encodeRecords(recs, now)
+	if err != nil {
+		return err
+	}
+	if err := ss.writeTranscript(buf); err != nil {
+		return err
+	}
+	err = ss.st.updateIndex(ss.dir, func(idx map[string]json.RawMessage) (bool, error) {
+		e := Entry{SessionID: ss.ID, CreatedAt: now}
+		if raw, ok := idx[ss.Key]; ok {
+			var err error
+			if e, err = decodeEntry(ss.Key, raw); err != nil {
+				return false, err
+			}
+			if e.SessionID != ss.ID {
+				return false, nil // rebound behind our back by a tool: leave it be
+			}
+		}
+		e.UpdatedAt = now
+		for _, r := range recs {
+			if r.Type == TypeUser {
+				e.Turns++
+			}
+			if u := r.Usage; u != nil {
+				e.InputTokens += u.Input
+				e.OutputTokens += u.Output
+				e.CacheReadTokens += u.CacheRead
+				e.CacheWriteTokens += u.CacheWrite
+			}
+			if r.Model != "" {
+				e.Provider, e.Model = r.Provider, r.Model
+			}
+		}
+		idx[ss.Key] = encodeEntry(e)
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("records saved, but the session index was not updated: %w", err)
+	}
+	return nil
+}
+
+// writeTranscript appends whole lines with one write.
+func (ss *Session) writeTranscript(buf []byte) error {
+	if ss.f == nil {
+		if err := ss.openTranscript(); err != nil {
+			return err
+		}
+	}
+	if !ss.tailOK {
+		if err := repairTail(ss.f); err != nil {
+			return fmt.Errorf("repair transcript: %w", err)
+		}
+		ss.tailOK = true
+	}
+	if _, err := ss.f.Write(buf); err != nil {
+		ss.tailOK = false // part of it may be there: look again next time
+		return fmt.Errorf("append to transcript: %w", err)
+	}
+	if ss.st.opts.Fsync {
+		if err := ss.f.Sync(); err != nil {
+			return fmt.Errorf("sync transcript: %w", err)
+		}
+	}
+	return nil
+}
+
+func (ss *Session) openTranscript() error {
+	path := ss.st.TranscriptPath(ss.AgentID, ss.ID)
+	// O_APPEND: every write lands at the end as one unit. Read access is for
+	// checking the tail.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o600)
+	created := err == nil
+	if errors.Is(err, fs.ErrExist) {
+		f, err = os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+	}
+	if err != nil {
+		return fmt.Errorf("open transcript: %w", err)
+	}
+	if created && ss.st.opts.Fsync {
+		if err := syncDir(ss.dir); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	ss.f = f
+	return nil
+}
+
+// repairTail cuts a torn last line (a write a crash interrupted) so the next
+// record starts on a line of its own.
+func repairTail(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	size := fi.Size()
+	if size == 0 {
+		return nil
+	}
+	var last [1]byte
+	if _, err := f.ReadAt(last[:], size-1); err != nil {
+		return err
+	}
+	if last[0] == '\n' {
+		return nil
+	}
+	const chunk = 64 << 10
+	buf := make([]byte, chunk)
+	for end := size; end > 0; {
+		start := max(0, end-chunk)
+		n := int(end - start)
+		if _, err := f.ReadAt(buf[:n], start); err != nil && err != io.EOF {
+			return err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			return f.Truncate(start + int64(i) + 1)
+		}
+		end = start
+	}
+	return f.Truncate(0)
+}
+
+// Release ends the caller's hold on the key and lets the next run in. It
+// may be called more than once.
+func (ss *Session) Release() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.released {
+		return
+	}
+	ss.released = true
+	if ss.f != nil {
+		ss.f.Close()
+		ss.f = nil
+	}
+	if ss.keyLock != nil {
+		ss.keyLock.Unlock() // closes the lock file too
+	}
+	queues.release(ss.qkey)
+}
