@@ -183,6 +183,7 @@ func (c *call) statusErr(resp *http.Response) *Error {
 	}
 	kind := statusKind(resp.StatusCode)
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		kind = ErrBadRequest
 		msg = "redirected to " + redactURL(resp.Header.Get("Location")) + "; fix the baseUrl"
 	}
 	e := c.fail(kind, resp.StatusCode, msg, nil)
@@ -269,7 +270,10 @@ func upstreamMessage(b []byte) (typ, msg string) {
 			return typ, msg
 		}
 	}
-	return "", strings.TrimSpace(string(b))
+	if s := strings.TrimSpace(string(b)); s != "{}" {
+		return "", s
+	}
+	return "", ""
 }
 
 // redact removes the API key from s and truncates it.
