@@ -803,7 +803,13 @@ func TestMockModelWithProviders(t *testing.T) {
 			if api == provider.APIOpenAI {
 				base += "/v1"
 			}
-			p, err := provider.New(provider.Config{ID: "mock", API: api, BaseURL: base, APIKey: "sk-mock", ReadTimeout: 200 * time.Millisecond})
+			cfg := provider.Config{ID: "mock", API: api, BaseURL: base, APIKey: "sk-mock"}
+			p, err := provider.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.ReadTimeout = 200 * time.Millisecond
+			impatient, err := provider.New(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -839,6 +845,9 @@ func TestMockModelWithProviders(t *testing.T) {
 				retryAfter time.Duration
 				deltas     int
 			}{{provider.ErrRateLimit, 3 * time.Second, 0}, {provider.ErrBadResponse, 0, 2}, {provider.ErrTimeout, 0, 0}} {
+				if tt.kind == provider.ErrTimeout {
+					p = impatient
+				}
 				_, deltas, err := call()
 				e, ok := provider.AsError(err)
 				if !ok || e.Kind != tt.kind || e.RetryAfter != tt.retryAfter || len(deltas) != tt.deltas {

@@ -190,15 +190,15 @@ func TestTimeouts(t *testing.T) {
 					}
 					f.hangUntilGone(r)
 				})
-				p := mustNew(t, Config{ID: "up", API: a.api, BaseURL: a.base(f.URL), ReadTimeout: 50 * time.Millisecond})
+				p := mustNew(t, Config{ID: "up", API: a.api, BaseURL: a.base(f.URL), ReadTimeout: 200 * time.Millisecond})
 				_, err := p.Stream(context.Background(), &Request{Model: "m"}, nil)
 				e, ok := AsError(err)
 				if !ok || e.Kind != ErrTimeout || !e.Retryable() {
 					t.Fatalf("got %v, want a timeout", err)
 				}
-				want := "no response within 50ms"
+				want := "no response within 200ms"
 				if mid {
-					want = "stream stalled for more than 50ms"
+					want = "stream stalled for more than 200ms"
 				}
 				if e.Message != want {
 					t.Errorf("message %q, want %q", e.Message, want)
