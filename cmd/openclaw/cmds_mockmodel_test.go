@@ -784,6 +784,7 @@ func TestMockModelWithProviders(t *testing.T) {
 	replies := []mockReply{
 		{Text: "hello brave new world", Usage: &mockUsage{Prompt: 40, Completion: 4, Cached: 30}},
 		{Text: "calling", ToolCalls: []mockToolCall{{ID: "c1", Name: "read", Arguments: json.RawMessage(`{"path":"é.txt"}`)}, {Name: "ls"}}},
+		{Deltas: []string{"trunc", "ated"}, Finish: "length"},
 		{Status: 429, RetryAfter: json.RawMessage(`"3"`)},
 		{Text: "one two three", Cut: true},
 		{Hang: true},
@@ -840,6 +841,14 @@ func TestMockModelWithProviders(t *testing.T) {
 				t.Errorf("tool calls %+v, stop %s, text %q", resp.ToolCalls, resp.StopReason, resp.Text)
 			}
 
+			resp, deltas, err = call()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Text != "truncated" || len(deltas) != 2 || resp.StopReason != provider.StopLength {
+				t.Errorf("finish override: %+v in %q", resp, deltas)
+			}
+
 			for _, tt := range []struct {
 				kind       provider.ErrorKind
 				retryAfter time.Duration
@@ -858,7 +867,7 @@ func TestMockModelWithProviders(t *testing.T) {
 			deadline := time.Now().Add(10 * time.Second)
 			for {
 				b, _ := os.ReadFile(rec)
-				if bytes.Contains(b, []byte(`{"n":5,"event":"canceled"}`)) {
+				if bytes.Contains(b, []byte(`{"n":6,"event":"canceled"}`)) {
 					if !bytes.Contains(b, []byte(`sk-mock"`)) {
 						t.Error("the record lacks the API key header")
 					}
