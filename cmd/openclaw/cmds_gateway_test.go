@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func init() {
+	scriptCmds["http"] = cmdHTTP
+	scriptCmds["freeport"] = cmdFreePort
+	scriptCmds["waitready"] = cmdWaitReady
+	scriptCmds["capture"] = cmdCapture
+	scriptCmds["waitgrep"] = cmdWaitGrep
+}
+
+// cmdHTTP sends one request and prints the status line, the response
+// headers (sorted, Date left out) and the body to stdout.
+//
+//	http [-H 'Name: value']... [-auth secret] [-body text | -bodyfile file]
+//	     [-events n] [-timeout 10s] METHOD URL
+//
+// -events n hangs up after reading n SSE events (a client going away).
+func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
+	var hdrs []string
+	var body io.Reader
+	auth, events, timeout := "", -1, 30*time.Second
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		if len(args) < 2 {
+			ts.Fatalf("http: %s needs a value", args[0])
+		}
+		switch args[0] {
+		case "-H":
+			hdrs = append(hdrs, args[1])
+		case "-auth":
+			auth = args[1]
+		case "-body":
+			body = strings.NewReader(args[1])
+		case "-bodyfile":
+			b, err := os.ReadFile(ts.MkAbs(args[1]))
+			ts.Check(err)
+			body = bytes.NewReader(b)
+		case "-events":
+			n, err := strconv.Atoi(args[1])
+			ts.Check(err)
+			events = n
+		case "-timeout":
+			d, err := time.ParseDuration(args[1])
+			ts.Check(err)
+			timeout = d
+		default:
+			ts.Fatalf("http: unknown flag %s", args[0])
+		}
+		args = args[2:]
+	}
+	if len(args) != 2 {
+		ts.Fatalf("usage: http [flags] METHOD URL")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, args[0], args[1], body)
+	ts.Check(err)
+	for _, h := range hdrs {
+		k, v, ok := strings.Cut(h, ":")
+		if !ok {
+			ts.Fatalf("http: bad header %q", h)
+		}
+		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", "Bearer "+auth)
+	}
+	tr := &http.Transport{DisableKeepAlives: true}
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		if neg {
+			return
+		}
+		ts.Fatalf("http: %v", err)
+	}
+	defer resp.Body.Close()
+	var out strings.Builder
+	fmt.Fprintf(&out, "HTTP %d\n", resp.StatusCode)
+	keys := make([]string, 0, len(resp.Header))
+	for k := range resp.Header {
+		if k != "Date" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range resp.Header[k] {
+			fmt.Fprintf(&out, "%s: %s\n", k, v)
+		}
+	}
+	out.WriteString("\n")
+	if events >= 0 {
+		br := bufio.NewReader(resp.Body)
+		for n := 0; n < events; {
+			line, err := br.ReadString('\n')
+			out.WriteString(line)
+			if line == "\n" {
+				n++
+			}
+			if err != nil {
+				break
+			}
+		}
+		cancel() // hang up mid-stream
+	} else {
+		b, err := io.ReadAll(resp.Body)
+		out.Write(b)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			fmt.Fprintf(&out, "\n[read error: %v]\n", err)
+		}
+	}
+	ts.Stdout().Write([]byte(out.String()))
+	if neg {
+		ts.Fatalf("http: request succeeded")
+	}
+}
+
+// cmdFreePort sets an environment variable to a free loopback port.
+//
+//	freeport VAR
+func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: freeport VAR")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	ts.Setenv(args[0], strconv.Itoa(port))
+}
+
+// cmdWaitReady polls a URL until it answers 200 (20 s at most).
+//
+//	waitready URL
+func cmdWaitReady(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: waitready URL")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(args[0])
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				if neg {
+					ts.Fatalf("%s is ready", args[0])
+				}
+				return
+			}
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	if !neg {
+		ts.Fatalf("%s not ready after 20s", args[0])
+	}
+}
+
+// cmdCapture runs a program and stores its trimmed stdout in a variable.
+//
+//	capture VAR program args...
+func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: capture VAR program args...")
+	}
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		ts.Fatalf("capture %s: %v\n%s", strings.Join(args[1:], " "), err, ts.ReadFile("stderr"))
+	}
+	out := ts.ReadFile("stdout")
+	ts.Setenv(args[0], strings.TrimSpace(string(out)))
+}
+
+// cmdWaitGrep waits until a file contains a match of a regexp (20 s at most).
+//
+//	waitgrep REGEXP file
+func cmdWaitGrep(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: waitgrep REGEXP file")
+	}
+	re, err := regexp.Compile(args[0])
+	ts.Check(err)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		b, _ := os.ReadFile(ts.MkAbs(args[1]))
+		if re.Match(b) {
+			if neg {
+				ts.Fatalf("%s matches %s", args[1], args[0])
+			}
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	if !neg {
+		ts.Fatalf("%s did not match %q within 20s", args[1], args[0])
+	}
+}

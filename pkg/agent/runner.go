@@ -1,0 +1,494 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/charmbracelet/log"
+	"github.com/google/uuid"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/openclaw/openclaw-go/pkg/config"
+	"github.com/openclaw/openclaw-go/pkg/provider"
+	"github.com/openclaw/openclaw-go/pkg/session"
+)
+
+// DefaultModel is used when no model is configured at all.
+const DefaultModel = "echo/echo"
+
+// Options configure a Runner.
+type Options struct {
+	StateDir string
+	Config   *config.Config
+	Log      *log.Logger
+	// Getenv reads provider keys of the built-in providers; nil is os.Getenv.
+	Getenv func(string) string
+	// NewProvider builds a provider; nil is provider.New. Tests and
+	// benchmarks swap in their own.
+	NewProvider func(provider.Config) (provider.Provider, error)
+}
+
+// Runner runs agent turns. It is safe for concurrent use; one Runner serves
+// a whole process so that its concurrency cap and session queues are shared.
+type Runner struct {
+	stateDir    string
+	log         *log.Logger
+	getenv      func(string) string
+	newProvider func(provider.Config) (provider.Provider, error)
+
+	state atomic.Pointer[runnerState]
+
+	warnOnce sync.Once
+}
+
+// runnerState is everything derived from one config; it is swapped whole on
+// reload, and a run keeps the state it started with.
+type runnerState struct {
+	cfg   *config.Config
+	store *session.Store
+	sem   *semaphore.Weighted
+
+	mu        sync.Mutex
+	providers map[string]provider.Provider
+}
+
+// New returns a Runner for the given state dir and config.
+func New(opts Options) *Runner {
+	r := &Runner{stateDir: opts.StateDir, log: opts.Log, getenv: opts.Getenv, newProvider: opts.NewProvider}
+	if r.log == nil {
+		r.log = log.New(nilWriter{})
+	}
+	if r.getenv == nil {
+		r.getenv = os.Getenv
+	}
+	if r.newProvider == nil {
+		r.newProvider = provider.New
+	}
+	cfg := opts.Config
+	if cfg == nil {
+		cfg = config.Default()
+	}
+	r.SetConfig(cfg)
+	return r
+}
+
+type nilWriter struct{}
+
+func (nilWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// SetConfig applies a new configuration to runs that start from now on.
+func (r *Runner) SetConfig(cfg *config.Config) {
+	n := int64(cfg.Agents.Defaults.MaxConcurrent)
+	if n < 1 {
+		n = config.DefaultMaxConcurrent
+	}
+	old := r.state.Load()
+	st := &runnerState{cfg: cfg, providers: map[string]provider.Provider{}}
+	if old != nil && old.cfg.Agents.Defaults.MaxConcurrent == cfg.Agents.Defaults.MaxConcurrent {
+		st.sem = old.sem
+	} else {
+		st.sem = semaphore.NewWeighted(n)
+	}
+	if old != nil && old.cfg.Session.Fsync == cfg.Session.Fsync {
+		st.store = old.store
+	} else {
+		st.store = session.NewStore(r.stateDir, session.Options{Fsync: cfg.Session.Fsync})
+	}
+	r.state.Store(st)
+}
+
+// Config returns the configuration in force.
+func (r *Runner) Config() *config.Config { return r.state.Load().cfg }
+
+// Store returns the session store the runner writes.
+func (r *Runner) Store() *session.Store { return r.state.Load().store }
+
+// ResolveAgent returns the lowercased id of the agent a request names ("" is
+// the default agent), or an *Error of kind ErrUnknownAgent.
+func (r *Runner) ResolveAgent(id string) (string, error) {
+	return resolveAgent(r.state.Load().cfg, id)
+}
+
+func resolveAgent(cfg *config.Config, id string) (string, error) {
+	if id == "" {
+		return cfg.DefaultAgentID(), nil
+	}
+	a, ok := cfg.Agent(id)
+	if !ok {
+		return "", &Error{Kind: ErrUnknownAgent, Msg: fmt.Sprintf("unknown agent id %q", id), AgentIDs: cfg.AgentIDs()}
+	}
+	return a.ID, nil
+}
+
+// CheckModel reports whether ref may be used as a model override for the
+// agent: an *Error of kind ErrUnknownModel when not.
+func (r *Runner) CheckModel(agentID, ref string) error {
+	_, err := modelChain(r.state.Load().cfg, agentID, ref)
+	return err
+}
+
+// modelChain is the list of models a run tries in order.
+func modelChain(cfg *config.Config, agentID, override string) ([]string, error) {
+	ref := cfg.AgentModel(agentID)
+	if override != "" {
+		if _, _, ok := SplitModelRef(override); !ok {
+			return nil, errorf(ErrUnknownModel, nil, "Unknown model: %s", override)
+		}
+		if allowed := allowedModels(cfg, ref); len(allowed) > 0 && !allowed[override] {
+			return nil, errorf(ErrUnknownModel, nil, "Unknown model: %s", override)
+		}
+		return []string{override}, nil
+	}
+	var chain []string
+	if ref.Primary != "" {
+		chain = append(chain, ref.Primary)
+	}
+	chain = append(chain, ref.Fallbacks...)
+	return chain, nil
+}
+
+// allowedModels is the override allowlist: the keys of agents.defaults.models
+// plus the agent's own models; empty means any model.
+func allowedModels(cfg *config.Config, ref config.ModelRef) map[string]bool {
+	if len(cfg.Agents.Defaults.Models) == 0 {
+		return nil
+	}
+	m := map[string]bool{}
+	for k := range cfg.Agents.Defaults.Models {
+		m[k] = true
+	}
+	if ref.Primary != "" {
+		m[ref.Primary] = true
+	}
+	for _, f := range ref.Fallbacks {
+		m[f] = true
+	}
+	return m
+}
+
+// provider returns the provider with the given id, built once per config.
+func (r *Runner) provider(st *runnerState, id string) (provider.Provider, config.Provider, error) {
+	pc, configured := st.cfg.Models.Providers[id]
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if p, ok := st.providers[id]; ok {
+		return p, pc, nil
+	}
+	var c provider.Config
+	if configured {
+		c = provider.Config{ID: id, API: pc.API, BaseURL: pc.BaseURL, APIKey: pc.APIKey, Headers: pc.Headers}
+		if b, ok := provider.BuiltinEnv(id, r.getenv); ok {
+			if c.API == "" {
+				c.API = b.API
+			}
+			if c.BaseURL == "" {
+				c.BaseURL = b.BaseURL
+			}
+			if c.APIKey == "" {
+				c.APIKey = b.APIKey
+			}
+		}
+		if c.API == "" {
+			c.API = provider.APIOpenAI
+		}
+	} else {
+		b, ok := provider.BuiltinEnv(id, r.getenv)
+		if !ok {
+			return nil, pc, errorf(ErrUnknownModel, nil, "unknown model provider %q: configure models.providers.%s or use openai, anthropic, ollama or echo", id, id)
+		}
+		c = b
+	}
+	p, err := r.newProvider(c)
+	if err != nil {
+		return nil, pc, errorf(ErrBadRequest, err, "model provider %q: %v", id, err)
+	}
+	st.providers[id] = p
+	return p, pc, nil
+}
+
+// Run runs one agent turn: it resolves the agent, model and session, waits
+// its turn on the session (FIFO) and for a free slot, calls the model (with
+// fallbacks), appends the turn to the transcript, and returns the result.
+func (r *Runner) Run(ctx context.Context, req Request) (*Result, error) {
+	start := time.Now()
+	st := r.state.Load()
+	cfg := st.cfg
+	emit := req.OnEvent
+	if emit == nil {
+		emit = func(Event) {}
+	}
+
+	agentID, err := resolveAgent(cfg, req.AgentID)
+	if err != nil {
+		return nil, err
+	}
+	chain, err := modelChain(cfg, agentID, req.Model)
+	if err != nil {
+		return nil, err
+	}
+	if len(chain) == 0 {
+		r.warnOnce.Do(func() {
+			r.log.Warn("no model configured, using the offline echo model; set one with: openclaw config set agents.defaults.model provider/model")
+		})
+		chain = []string{DefaultModel}
+	}
+	if len(req.Images) > 0 {
+		if err := checkImageInput(cfg, chain[0]); err != nil {
+			return nil, err
+		}
+	}
+	key := req.SessionKey
+	if key == "" {
+		key = session.MainKey(agentID, cfg.Session.MainKey)
+	}
+
+	if req.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, req.Timeout, errRunTimeout)
+		defer cancel()
+	}
+
+	sess, err := st.store.Acquire(ctx, agentID, key, session.AcquireOptions{SessionID: req.SessionID})
+	if err != nil {
+		return nil, r.ctxErr(ctx, err, "open session")
+	}
+	defer sess.Release()
+	if err := st.sem.Acquire(ctx, 1); err != nil {
+		return nil, r.ctxErr(ctx, err, "wait for a free run slot")
+	}
+	defer st.sem.Release(1)
+
+	runID := uuid.NewString()
+	res := &Result{RunID: runID, AgentID: agentID, SessionKey: key, SessionID: sess.ID}
+
+	history, err := sess.History()
+	if err != nil {
+		return nil, errorf(ErrInternal, err, "read session transcript: %v", err)
+	}
+	msgs := historyMessages(history)
+	msgs = append(msgs, provider.Message{Role: "user", Content: req.Message, Images: req.Images})
+	preq := &provider.Request{
+		System:     r.systemPrompt(cfg, agentID, req.ExtraSystemPrompt),
+		Messages:   msgs,
+		Tools:      req.ClientTools,
+		ToolChoice: req.ToolChoice,
+		Params:     req.Params,
+	}
+
+	emit(Event{Type: EventStart, RunID: runID, SessionKey: key, SessionID: sess.ID})
+	resp, provID, model, err := r.callModels(ctx, st, chain, preq, runID, emit)
+	userRec := session.Record{Type: "user", RunID: runID, Text: req.Message, Images: len(req.Images)}
+	if err != nil {
+		rerr := r.ctxErr(ctx, err, "model call")
+		// The user's turn is kept, with the failure, so the transcript tells
+		// what happened; history skips runs that have no answer.
+		if aerr := sess.Append(userRec, session.Record{Type: "error", RunID: runID, Text: rerr.Error(), Provider: provID, Model: model}); aerr != nil {
+			r.log.Error("append transcript", "session", sess.ID, "err", aerr)
+		}
+		emit(Event{Type: EventError, RunID: runID, Err: rerr})
+		return nil, rerr
+	}
+	res.Provider, res.Model = provID, model
+	res.Text = resp.Text
+	res.Usage = resp.Usage
+	res.StopReason = resp.StopReason
+	res.ToolCalls = resp.ToolCalls
+	if res.Text != "" {
+		res.Payloads = []Payload{{Text: res.Text}}
+	}
+	u := res.Usage
+	if err := sess.Append(userRec, session.Record{
+		Type: "assistant", RunID: runID, Text: resp.Text, ToolCalls: resp.ToolCalls,
+		Usage: &u, Provider: provID, Model: model, StopReason: resp.StopReason,
+	}); err != nil {
+		rerr := errorf(ErrInternal, err, "append session transcript: %v", err)
+		emit(Event{Type: EventError, RunID: runID, Err: rerr})
+		return nil, rerr
+	}
+	res.Duration = time.Since(start)
+	emit(Event{Type: EventEnd, RunID: runID, Usage: res.Usage, Provider: provID, Model: model})
+	return res, nil
+}
+
+var errRunTimeout = errors.New("run timed out")
+
+// ctxErr turns a failure into an *Error, telling a run timeout and a caller
+// that went away apart from other failures.
+func (r *Runner) ctxErr(ctx context.Context, err error, what string) *Error {
+	if ctx.Err() != nil {
+		if errors.Is(context.Cause(ctx), errRunTimeout) {
+			return errorf(ErrTimeout, err, "run timed out")
+		}
+		return errorf(ErrCanceled, err, "run canceled")
+	}
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	if pe, ok := provider.AsError(err); ok {
+		if pe.Kind == provider.ErrTimeout {
+			return &Error{Kind: ErrTimeout, Msg: "model timed out: " + pe.Error(), Err: pe}
+		}
+		return &Error{Kind: ErrModel, Msg: "model call failed: " + pe.Error(), Err: pe}
+	}
+	return errorf(ErrInternal, err, "%s: %v", what, err)
+}
+
+// callModels tries each model of the chain until one answers. A model that
+// fails with a retryable error before any text reached the caller hands over
+// to the next one.
+func (r *Runner) callModels(ctx context.Context, st *runnerState, chain []string, preq *provider.Request, runID string, emit func(Event)) (*provider.Response, string, string, error) {
+	var lastErr error
+	var provID, model string
+	for i, ref := range chain {
+		var ok bool
+		provID, model, ok = SplitModelRef(ref)
+		if !ok {
+			return nil, ref, "", errorf(ErrUnknownModel, nil, "invalid model %q: use provider/model", ref)
+		}
+		p, _, err := r.provider(st, provID)
+		if err != nil {
+			lastErr = err
+			if i < len(chain)-1 {
+				r.log.Warn("model unavailable, trying the next", "model", ref, "err", err)
+				continue
+			}
+			return nil, provID, model, err
+		}
+		preq.Model = model
+		emit(Event{Type: EventModel, RunID: runID, Provider: provID, Model: model})
+		sent := false
+		resp, err := p.Stream(ctx, preq, func(text string) {
+			if text == "" {
+				return
+			}
+			sent = true
+			emit(Event{Type: EventDelta, RunID: runID, Text: text})
+		})
+		if err == nil {
+			emit(Event{Type: EventUsage, RunID: runID, Usage: resp.Usage})
+			return resp, provID, model, nil
+		}
+		lastErr = err
+		pe, isPE := provider.AsError(err)
+		if ctx.Err() != nil || sent || !isPE || !pe.Retryable() || i == len(chain)-1 {
+			return nil, provID, model, err
+		}
+		r.log.Warn("model failed, trying the next", "model", ref, "next", chain[i+1], "err", err)
+	}
+	return nil, provID, model, lastErr
+}
+
+// checkImageInput refuses images for a model declared without image input.
+func checkImageInput(cfg *config.Config, ref string) error {
+	provID, model, ok := SplitModelRef(ref)
+	if !ok {
+		return nil
+	}
+	for _, m := range cfg.Models.Providers[provID].Models {
+		if m.ID != model || len(m.Input) == 0 {
+			continue
+		}
+		for _, in := range m.Input {
+			if in == "image" {
+				return nil
+			}
+		}
+		return errorf(ErrBadRequest, nil, "model %s does not accept image input", ref)
+	}
+	return nil
+}
+
+// workspaceFiles are read into the system prompt, in this order.
+var workspaceFiles = []string{"AGENTS.md", "SOUL.md", "USER.md", "IDENTITY.md", "TOOLS.md"}
+
+// maxWorkspaceFile caps each workspace file in the system prompt.
+const maxWorkspaceFile = 32 << 10
+
+// systemPrompt builds the agent's system prompt: identity, the configured
+// prompt, the workspace's context files, then the request's extra prompt.
+func (r *Runner) systemPrompt(cfg *config.Config, agentID, extra string) string {
+	var b strings.Builder
+	a, _ := cfg.Agent(agentID)
+	name := a.Name
+	if name == "" {
+		name = agentID
+	}
+	fmt.Fprintf(&b, "You are %s, an OpenClaw agent.", name)
+	if a.SystemPrompt != "" {
+		b.WriteString("\n\n")
+		b.WriteString(a.SystemPrompt)
+	}
+	ws := cfg.Workspace(r.stateDir, agentID)
+	for _, f := range workspaceFiles {
+		data, err := readCapped(filepath.Join(ws, f), maxWorkspaceFile)
+		if err != nil || len(strings.TrimSpace(data)) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n\n## %s\n\n%s", f, data)
+	}
+	if extra != "" {
+		b.WriteString("\n\n")
+		b.WriteString(extra)
+	}
+	return b.String()
+}
+
+func readCapped(path string, max int) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	buf := make([]byte, max+1)
+	n, _ := f.Read(buf)
+	for n < len(buf) {
+		m, err := f.Read(buf[n:])
+		n += m
+		if err != nil {
+			break
+		}
+	}
+	if n > max {
+		return string(buf[:max]) + "\n[truncated]", nil
+	}
+	return string(buf[:n]), nil
+}
+
+// historyMessages turns a transcript into the conversation sent before the
+// new turn. Runs that ended without an answer are left out, so a failed or
+// interrupted turn never reaches the model as if it had been answered.
+func historyMessages(recs []session.Record) []provider.Message {
+	answered := map[string]bool{}
+	for _, rec := range recs {
+		if rec.Type == "assistant" {
+			answered[rec.RunID] = true
+		}
+	}
+	var msgs []provider.Message
+	for _, rec := range recs {
+		if rec.RunID != "" && !answered[rec.RunID] {
+			continue
+		}
+		switch rec.Type {
+		case "user":
+			text := rec.Text
+			if rec.Images > 0 && text == "" {
+				text = fmt.Sprintf("[%d image(s)]", rec.Images)
+			}
+			msgs = append(msgs, provider.Message{Role: "user", Content: text})
+		case "assistant":
+			msgs = append(msgs, provider.Message{Role: "assistant", Content: rec.Text, ToolCalls: rec.ToolCalls})
+		case "tool_result":
+			msgs = append(msgs, provider.Message{Role: "tool", Content: rec.Text, ToolCallID: rec.ToolCallID, ToolName: rec.ToolName, IsError: rec.IsError})
+		}
+	}
+	return msgs
+}

@@ -1,0 +1,278 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/julienschmidt/httprouter"
+
+	"github.com/openclaw/openclaw-go/pkg/agent"
+	"github.com/openclaw/openclaw-go/pkg/openai"
+	"github.com/openclaw/openclaw-go/pkg/provider"
+	"github.com/openclaw/openclaw-go/pkg/session"
+)
+
+// bodyTimeout bounds how long a client may take to send its request body.
+const bodyTimeout = 30 * time.Second
+
+// readBody reads the request body within the size limit and the body
+// timeout. An oversized body is refused from Content-Length before any of it
+// is read, and never read whole into memory otherwise.
+func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
+	if r.ContentLength > max {
+		return nil, openai.PayloadTooLarge()
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(bodyTimeout))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	// The deadline was for the body only: clear it so it cannot cut a long
+	// stream's connection (and cancel its context) later.
+	_ = rc.SetReadDeadline(time.Time{})
+	if err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			return nil, openai.PayloadTooLarge()
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, openai.RequestTimeout()
+		}
+		return nil, openai.InvalidRequest("could not read the request body", "")
+	}
+	return body, nil
+}
+
+// chatCompletions serves POST /v1/chat/completions, in the order of checks
+// the contract gives: enabled, auth, size, JSON, types, ranges, agent and
+// session, model override, tools, images, no user message, run.
+func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	if err := s.endpointEnabled(r.URL.Path); err != nil {
+		return err
+	}
+	if err := s.authorize(w, r); err != nil {
+		return err
+	}
+	cfg := s.state.Load().cfg
+	cc := cfg.Gateway.HTTP.Endpoints.ChatCompletions
+	body, err := readBody(w, r, cc.MaxBodyBytes)
+	if err != nil {
+		return err
+	}
+	req, aerr := openai.DecodeChatRequest(body)
+	if aerr != nil {
+		return aerr
+	}
+
+	// Agent: the header wins over the model field.
+	agentID := strings.TrimSpace(r.Header.Get("x-openclaw-agent-id"))
+	if agentID == "" {
+		agentID = strings.TrimSpace(r.Header.Get("x-openclaw-agent"))
+	}
+	if agentID == "" {
+		id, isDefault, ok := openai.ParseAgentModel(req.Model)
+		if !ok {
+			return openai.InvalidModel()
+		}
+		if !isDefault {
+			agentID = id
+		}
+	}
+	resolved, err := s.runner.ResolveAgent(agentID)
+	if err != nil {
+		return openai.UnknownAgent(strings.ToLower(agentID))
+	}
+	agentID = resolved
+
+	// Session: the header wins over user; else a new session per request.
+	var key string
+	if h := strings.TrimSpace(r.Header.Get("x-openclaw-session-key")); h != "" {
+		k, err := session.ScopedKey(agentID, h)
+		if err != nil {
+			return openai.InvalidRequest(fmt.Sprintf("Invalid x-openclaw-session-key: %v", err), "")
+		}
+		key = k
+	} else if u := strings.TrimSpace(req.User); u != "" {
+		key = session.UserKey(agentID, "openai", u)
+	} else {
+		key = session.RandomKey(agentID, "openai")
+	}
+
+	model := strings.TrimSpace(r.Header.Get("x-openclaw-model"))
+	if model != "" {
+		if err := s.runner.CheckModel(agentID, model); err != nil {
+			return openai.UnknownModel(model)
+		}
+	}
+
+	if len(req.Tools) > 0 {
+		return openai.InvalidRequest("client tools are not supported yet: remove `tools` from the request", "tools")
+	}
+
+	prompt, aerr := openai.BuildPrompt(req.Messages)
+	if aerr != nil {
+		return aerr
+	}
+	images, aerr := openai.DecodeImages(prompt.ImageParts, openai.ImageLimits{
+		MaxParts: cc.MaxImageParts, MaxTotalBytes: cc.MaxTotalImageBytes, AllowURL: cc.Images.AllowURL,
+	})
+	if aerr != nil {
+		return aerr
+	}
+	if prompt.Empty() {
+		return openai.MissingUserMessage()
+	}
+
+	areq := agent.Request{
+		AgentID:           agentID,
+		SessionKey:        key,
+		Message:           prompt.Text,
+		Images:            images,
+		ExtraSystemPrompt: prompt.ExtraSystem,
+		Model:             model,
+		ToolChoice:        req.ToolChoice,
+		Params:            req.Params(),
+		Timeout:           time.Duration(cfg.Agents.Defaults.TimeoutSeconds) * time.Second,
+	}
+	id, created, echo := openai.NewCompletionID(), time.Now().Unix(), req.EchoModel()
+	if req.Stream {
+		return s.streamCompletion(w, r, areq, openai.NewStream(id, echo, created), req.IncludeUsage)
+	}
+	res, err := s.runner.Run(r.Context(), areq)
+	if err != nil {
+		return s.runFailure(w, r, err)
+	}
+	writeJSON(w, http.StatusOK, openai.NewChatCompletion(id, echo, created, openai.Reply{
+		Text: res.Text, ToolCalls: res.ToolCalls, FinishReason: res.StopReason, Usage: res.Usage,
+	}))
+	return nil
+}
+
+// streamCompletion runs the turn and writes it as server-sent events: the
+// role chunk as soon as the run is accepted, one chunk per model delta,
+// flushed at once, the finish chunk, the usage chunk when asked, [DONE].
+func (s *Server) streamCompletion(w http.ResponseWriter, r *http.Request, areq agent.Request, st *openai.Stream, includeUsage bool) error {
+	rc := http.NewResponseController(w)
+	started := false
+	buf := make([]byte, 0, 512)
+	var writeErr error
+	send := func(b []byte) {
+		if writeErr != nil {
+			return
+		}
+		if _, err := w.Write(b); err != nil {
+			writeErr = err
+			return
+		}
+		writeErr = rc.Flush()
+	}
+	areq.OnEvent = func(ev agent.Event) {
+		switch ev.Type {
+		case agent.EventStart:
+			h := w.Header()
+			h.Set("Content-Type", "text/event-stream; charset=utf-8")
+			h.Set("Cache-Control", "no-cache")
+			h.Set("X-Accel-Buffering", "no")
+			w.WriteHeader(http.StatusOK)
+			started = true
+			buf = st.AppendRole(buf[:0])
+			send(buf)
+		case agent.EventDelta:
+			buf = st.AppendDelta(buf[:0], ev.Text)
+			send(buf)
+		}
+	}
+	res, err := s.runner.Run(r.Context(), areq)
+	if !started {
+		if err == nil {
+			err = errors.New("run finished without starting")
+		}
+		return s.runFailure(w, r, err)
+	}
+	if err != nil {
+		ae := s.failureError(r, err)
+		if ae == nil { // the client went away: nobody to tell
+			return nil
+		}
+		buf = openai.AppendStreamError(buf[:0], ae)
+		buf = openai.AppendDone(buf)
+		send(buf)
+		return nil
+	}
+	buf = buf[:0]
+	if len(res.ToolCalls) > 0 {
+		buf = st.AppendToolCalls(buf, res.ToolCalls)
+	}
+	buf = st.AppendFinish(buf, res.StopReason)
+	if includeUsage {
+		buf = st.AppendUsage(buf, res.Usage)
+	}
+	buf = openai.AppendDone(buf)
+	send(buf)
+	return nil
+}
+
+// runFailure answers a failed run that has not written anything yet.
+func (s *Server) runFailure(w http.ResponseWriter, r *http.Request, err error) error {
+	ae := s.failureError(r, err)
+	if ae == nil {
+		return nil
+	}
+	var pe *provider.Error
+	if errors.As(err, &pe) && pe.Kind == provider.ErrRateLimit && pe.RetryAfter > 0 {
+		w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(pe.RetryAfter.Seconds()))))
+	}
+	return ae
+}
+
+// failureError maps a failed run to the client's error; nil when the client
+// itself went away. The cause is logged here, never sent.
+func (s *Server) failureError(r *http.Request, err error) *openai.Error {
+	if r.Context().Err() != nil && errors.Is(err, context.Canceled) || isKind(err, agent.ErrCanceled) {
+		s.log.Info("client went away, run canceled", "path", r.URL.Path)
+		return nil
+	}
+	var ae *agent.Error
+	if !errors.As(err, &ae) {
+		s.log.Error("run failed", "err", err)
+		return openai.Internal()
+	}
+	switch ae.Kind {
+	case agent.ErrUnknownAgent:
+		return openai.UnknownAgent(r.Header.Get("x-openclaw-agent-id"))
+	case agent.ErrUnknownModel:
+		s.log.Warn("run failed", "err", err)
+		return openai.UnknownModel(ae.Error())
+	case agent.ErrBadRequest:
+		return openai.InvalidRequest(ae.Error(), "")
+	case agent.ErrTimeout:
+		s.log.Warn("run timed out", "err", err)
+		return openai.UpstreamTimeout()
+	case agent.ErrModel:
+		s.log.Warn("model failed", "err", err)
+		var pe *provider.Error
+		if errors.As(err, &pe) {
+			switch pe.Kind {
+			case provider.ErrAuth:
+				return openai.UpstreamAuth()
+			case provider.ErrRateLimit:
+				return openai.UpstreamRateLimited()
+			case provider.ErrTimeout:
+				return openai.UpstreamTimeout()
+			}
+		}
+		return openai.Upstream()
+	}
+	s.log.Error("run failed", "err", err)
+	return openai.Internal()
+}
+
+func isKind(err error, k agent.ErrorKind) bool {
+	var ae *agent.Error
+	return errors.As(err, &ae) && ae.Kind == k
+}
