@@ -175,17 +175,14 @@ func DecodeChatRequest(body []byte) (*ChatRequest, *Error) {
 	if i == len(body) {
 		return &ChatRequest{}, nil
 	}
-	if body[i] != '{' {
-		if err := json.Unmarshal(body, new(json.RawMessage)); err != nil {
-			return nil, invalidJSON(err)
-		}
-		return nil, InvalidRequest("request body must be a JSON object, received "+kindOf(body[i:]), "")
-	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil {
+	if !json.Valid(body) {
+		err := json.Unmarshal(body, new(json.RawMessage))
 		return nil, invalidJSON(err)
 	}
-	d := decoder{top: top}
+	if body[i] != '{' {
+		return nil, InvalidRequest("request body must be a JSON object, received "+kindOf(body[i:]), "")
+	}
+	d := decoder{top: parseObject(body[i:])}
 	r, err := d.request()
 	if err != nil {
 		return nil, err
@@ -206,10 +203,22 @@ func invalidJSON(err error) *Error {
 
 // decoder returns type errors at once and keeps the first range error for
 // after every type has been checked.
+//
+// Paths are built only for an error: helpers take the path of the
+// enclosing value (pre, "" at the top) and the key, joined by at().
 type decoder struct {
-	top      map[string]json.RawMessage
+	top      object
 	rangeErr *Error
 }
+
+func at(pre, key string) string {
+	if pre == "" {
+		return key
+	}
+	return pre + "." + key
+}
+
+func index(pre string, i int) string { return pre + "[" + strconv.Itoa(i) + "]" }
 
 func (d *decoder) outOfRange(path, format string, args ...any) {
 	if d.rangeErr == nil {
@@ -217,7 +226,7 @@ func (d *decoder) outOfRange(path, format string, args ...any) {
 	}
 }
 
-func typeErr(path, want string, raw json.RawMessage) *Error {
+func typeErr(path, want string, raw []byte) *Error {
 	return InvalidRequest(path+": expected "+want+", received "+kindOf(raw), path)
 }
 
@@ -225,48 +234,62 @@ func required(path string) *Error {
 	return InvalidRequest(path+": required", path)
 }
 
-// present reports whether obj has key with a non-null value.
-func present(obj map[string]json.RawMessage, key string) (json.RawMessage, bool) {
-	raw, ok := obj[key]
+// present returns obj's value of key unless it is absent or null.
+func present(obj object, key string) ([]byte, bool) {
+	raw, ok := obj.get(key)
 	if !ok || kindOf(raw) == kNull {
 		return nil, false
 	}
 	return raw, true
 }
 
-func str(path string, raw json.RawMessage) (string, *Error) {
+// isObject returns raw's members, or a type error naming path.
+func isObject(raw []byte, pre, key string) (object, *Error) {
+	if kindOf(raw) != kObject {
+		return nil, typeErr(at(pre, key), kObject, raw)
+	}
+	return parseObject(raw), nil
+}
+
+func str(raw []byte, pre, key string) (string, *Error) {
 	if kindOf(raw) != kString {
-		return "", typeErr(path, kString, raw)
+		return "", typeErr(at(pre, key), kString, raw)
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", typeErr(path, kString, raw)
+	return unquote(raw), nil
+}
+
+// reqString decodes a required string.
+func reqString(obj object, pre, key string) (string, *Error) {
+	raw, ok := present(obj, key)
+	if !ok {
+		return "", required(at(pre, key))
 	}
-	return s, nil
+	return str(raw, pre, key)
 }
 
 // optString decodes an optional (absent or null) string.
-func optString(obj map[string]json.RawMessage, key, path string) (string, *Error) {
+func optString(obj object, pre, key string) (string, *Error) {
 	raw, ok := present(obj, key)
 	if !ok {
 		return "", nil
 	}
-	return str(path, raw)
+	return str(raw, pre, key)
 }
 
-func optBool(obj map[string]json.RawMessage, key, path string) (*bool, *Error) {
+func optBool(obj object, pre, key string) (*bool, *Error) {
 	raw, ok := present(obj, key)
 	if !ok {
 		return nil, nil
 	}
 	if kindOf(raw) != kBoolean {
-		return nil, typeErr(path, kBoolean, raw)
+		return nil, typeErr(at(pre, key), kBoolean, raw)
 	}
 	b := raw[0] == 't'
 	return &b, nil
 }
 
-func optNumber(obj map[string]json.RawMessage, key string) (*float64, json.RawMessage, *Error) {
+// optNumber decodes an optional top-level number.
+func optNumber(obj object, key string) (*float64, []byte, *Error) {
 	raw, ok := present(obj, key)
 	if !ok {
 		return nil, nil, nil
@@ -275,7 +298,7 @@ func optNumber(obj map[string]json.RawMessage, key string) (*float64, json.RawMe
 		return nil, raw, typeErr(key, kNumber, raw)
 	}
 	f, err := strconv.ParseFloat(string(raw), 64)
-	if err != nil { // out of float64 range
+	if err != nil { // out of float64 range: ±Inf
 		f = math.Inf(1)
 		if raw[0] == '-' {
 			f = math.Inf(-1)
@@ -284,9 +307,9 @@ func optNumber(obj map[string]json.RawMessage, key string) (*float64, json.RawMe
 	return &f, raw, nil
 }
 
-// optInteger decodes an optional integer; an integral number such as 1.0 or
-// 1e3 counts. big is set when it does not fit in an int64.
-func optInteger(obj map[string]json.RawMessage, key string) (v int64, raw json.RawMessage, set, big bool, err *Error) {
+// optInteger decodes an optional top-level integer; an integral number
+// such as 1.0 or 1e3 counts. big is set when it does not fit in an int64.
+func optInteger(obj object, key string) (v int64, raw []byte, set, big bool, err *Error) {
 	raw, ok := present(obj, key)
 	if !ok {
 		return 0, nil, false, false, nil
@@ -344,34 +367,33 @@ func (d *decoder) request() (*ChatRequest, *Error) {
 	var err *Error
 	top := d.top
 
-	if raw, ok := top["model"]; ok {
-		if r.Model, err = str("model", raw); err != nil {
+	if raw, ok := top.get("model"); ok {
+		if r.Model, err = str(raw, "", "model"); err != nil {
 			return nil, err
 		}
 	}
-	if raw, ok := top["messages"]; ok {
+	if raw, ok := top.get("messages"); ok {
 		if r.Messages, err = d.messages(raw); err != nil {
 			return nil, err
 		}
 	}
-	stream, err := optBool(top, "stream", "stream")
+	stream, err := optBool(top, "", "stream")
 	if err != nil {
 		return nil, err
 	}
 	r.Stream = stream != nil && *stream
 	if raw, ok := present(top, "stream_options"); ok {
-		if kindOf(raw) != kObject {
-			return nil, typeErr("stream_options", kObject, raw)
+		so, err := isObject(raw, "", "stream_options")
+		if err != nil {
+			return nil, err
 		}
-		var so map[string]json.RawMessage
-		_ = json.Unmarshal(raw, &so)
-		iu, err := optBool(so, "include_usage", "stream_options.include_usage")
+		iu, err := optBool(so, "stream_options", "include_usage")
 		if err != nil {
 			return nil, err
 		}
 		r.IncludeUsage = iu != nil && *iu
 	}
-	if r.User, err = optString(top, "user", "user"); err != nil {
+	if r.User, err = optString(top, "", "user"); err != nil {
 		return nil, err
 	}
 	if r.Temperature, err = d.numberIn("temperature", 0, 2); err != nil {
@@ -426,7 +448,7 @@ func (d *decoder) request() (*ChatRequest, *Error) {
 	if r.ToolChoice, err = d.toolChoice(r.Tools); err != nil {
 		return nil, err
 	}
-	if r.ParallelToolCalls, err = optBool(top, "parallel_tool_calls", "parallel_tool_calls"); err != nil {
+	if r.ParallelToolCalls, err = optBool(top, "", "parallel_tool_calls"); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -439,24 +461,21 @@ func (d *decoder) stop() ([]string, *Error) {
 	}
 	switch kindOf(raw) {
 	case kString:
-		s, err := str("stop", raw)
-		return []string{s}, err
+		return []string{unquote(raw)}, nil
 	case kArray:
-		var items []json.RawMessage
-		_ = json.Unmarshal(raw, &items)
-		out := make([]string, 0, len(items))
+		items := parseArray(raw)
+		if len(items) == 0 {
+			return nil, nil
+		}
+		out := make([]string, len(items))
 		for i, it := range items {
-			s, err := str(fmt.Sprintf("stop[%d]", i), it)
-			if err != nil {
-				return nil, err
+			if kindOf(it) != kString {
+				return nil, typeErr(index("stop", i), kString, it)
 			}
-			out = append(out, s)
+			out[i] = unquote(it)
 		}
 		if len(out) > 4 {
 			d.outOfRange("stop", "at most 4 sequences are allowed, received %d", len(out))
-		}
-		if len(out) == 0 {
-			return nil, nil
 		}
 		return out, nil
 	}
@@ -468,16 +487,11 @@ func (d *decoder) responseFormat() (json.RawMessage, *Error) {
 	if !ok {
 		return nil, nil
 	}
-	if kindOf(raw) != kObject {
-		return nil, typeErr("response_format", kObject, raw)
+	rf, err := isObject(raw, "", "response_format")
+	if err != nil {
+		return nil, err
 	}
-	var rf map[string]json.RawMessage
-	_ = json.Unmarshal(raw, &rf)
-	t, ok := present(rf, "type")
-	if !ok {
-		return nil, required("response_format.type")
-	}
-	typ, err := str("response_format.type", t)
+	typ, err := reqString(rf, "response_format", "type")
 	if err != nil {
 		return nil, err
 	}
@@ -488,85 +502,77 @@ func (d *decoder) responseFormat() (json.RawMessage, *Error) {
 		if !ok {
 			return nil, InvalidRequest("response_format.json_schema: required when type is json_schema", "response_format.json_schema")
 		}
-		if kindOf(js) != kObject {
-			return nil, typeErr("response_format.json_schema", kObject, js)
+		if _, err := isObject(js, "response_format", "json_schema"); err != nil {
+			return nil, err
 		}
 	default:
 		d.outOfRange("response_format.type", "must be text, json_object or json_schema, received %q", typ)
 	}
-	return raw, nil
+	return bytes.Clone(raw), nil // a view of the body: the caller may reuse its buffer
 }
 
-func (d *decoder) messages(raw json.RawMessage) ([]Message, *Error) {
+func (d *decoder) messages(raw []byte) ([]Message, *Error) {
 	if kindOf(raw) != kArray {
 		return nil, typeErr("messages", kArray, raw)
 	}
-	var items []json.RawMessage
-	_ = json.Unmarshal(raw, &items)
+	items := parseArray(raw)
 	msgs := make([]Message, len(items))
 	for i, it := range items {
-		if err := d.message(fmt.Sprintf("messages[%d]", i), it, &msgs[i]); err != nil {
+		if err := d.message(index("messages", i), it, &msgs[i]); err != nil {
 			return nil, err
 		}
 	}
 	return msgs, nil
 }
 
-func (d *decoder) message(path string, raw json.RawMessage, m *Message) *Error {
+func (d *decoder) message(pre string, raw []byte, m *Message) *Error {
 	if kindOf(raw) != kObject {
-		return typeErr(path, kObject, raw)
+		return typeErr(pre, kObject, raw)
 	}
-	var obj map[string]json.RawMessage
-	_ = json.Unmarshal(raw, &obj)
+	obj := parseObject(raw)
 	var err *Error
 
-	rr, ok := obj["role"]
+	rr, ok := obj.get("role")
 	if !ok {
-		return InvalidRequest(path+".role: required (system, developer, user, assistant, tool or function)", path+".role")
+		return InvalidRequest(pre+".role: required (system, developer, user, assistant, tool or function)", pre+".role")
 	}
-	if m.Role, err = str(path+".role", rr); err != nil {
+	if m.Role, err = str(rr, pre, "role"); err != nil {
 		return err
 	}
 	switch m.Role {
 	case RoleSystem, RoleDeveloper, RoleUser, RoleAssistant, RoleTool, RoleFunction:
 	default:
-		d.outOfRange(path+".role", "unknown role %q; use system, developer, user, assistant, tool or function", m.Role)
+		d.outOfRange(pre+".role", "unknown role %q; use system, developer, user, assistant, tool or function", m.Role)
 	}
-	if m.Name, err = optString(obj, "name", path+".name"); err != nil {
+	if m.Name, err = optString(obj, pre, "name"); err != nil {
 		return err
 	}
-	if m.ToolCallID, err = optString(obj, "tool_call_id", path+".tool_call_id"); err != nil {
+	if m.ToolCallID, err = optString(obj, pre, "tool_call_id"); err != nil {
 		return err
 	}
-	if m.ToolCalls, err = d.toolCalls(path, obj); err != nil {
+	if m.ToolCalls, err = d.toolCalls(pre, obj); err != nil {
 		return err
 	}
 
-	cpath := path + ".content"
 	craw, ok := present(obj, "content")
 	if !ok {
 		if m.Role == RoleAssistant && len(m.ToolCalls) > 0 {
 			return nil
 		}
-		if _, sent := obj["content"]; !sent {
-			return required(cpath)
+		if _, sent := obj.get("content"); !sent {
+			return required(pre + ".content")
 		}
-		return typeErr(cpath, "string or array", craw)
+		return typeErr(pre+".content", "string or array", craw)
 	}
 	switch kindOf(craw) {
 	case kString:
-		s, err := str(cpath, craw)
-		if err != nil {
-			return err
-		}
-		m.Content = []Part{{Type: PartText, Text: s}}
+		m.Content = []Part{{Type: PartText, Text: unquote(craw)}}
 		return nil
 	case kArray:
-		var items []json.RawMessage
-		_ = json.Unmarshal(craw, &items)
+		items := parseArray(craw)
 		m.Content = make([]Part, 0, len(items))
 		for i, it := range items {
-			p, keep, err := d.part(fmt.Sprintf("%s[%d]", cpath, i), it)
+			p, keep, err := d.part(pre, i, it)
 			if err != nil {
 				return err
 			}
@@ -576,84 +582,77 @@ func (d *decoder) message(path string, raw json.RawMessage, m *Message) *Error {
 		}
 		return nil
 	}
-	return typeErr(cpath, "string or array", craw)
+	return typeErr(pre+".content", "string or array", craw)
 }
 
-func (d *decoder) part(path string, raw json.RawMessage) (Part, bool, *Error) {
+// part decodes content part i of the message at pre.
+func (d *decoder) part(msg string, i int, raw []byte) (Part, bool, *Error) {
 	if kindOf(raw) != kObject {
-		return Part{}, false, typeErr(path, kObject, raw)
+		return Part{}, false, typeErr(index(msg+".content", i), kObject, raw)
 	}
-	var obj map[string]json.RawMessage
-	_ = json.Unmarshal(raw, &obj)
-	t, ok := present(obj, "type")
+	obj := parseObject(raw)
+	tr, ok := present(obj, "type")
 	if !ok {
-		return Part{}, false, required(path + ".type")
+		return Part{}, false, required(index(msg+".content", i) + ".type")
 	}
-	typ, err := str(path+".type", t)
-	if err != nil {
-		return Part{}, false, err
+	if kindOf(tr) != kString {
+		return Part{}, false, typeErr(index(msg+".content", i)+".type", kString, tr)
 	}
-	switch typ {
+	switch typ := unquote(tr); typ {
 	case "text", "input_text":
-		tr, ok := present(obj, "text")
-		if !ok {
-			return Part{}, false, required(path + ".text")
+		tx, ok := present(obj, "text")
+		switch {
+		case !ok:
+			return Part{}, false, required(index(msg+".content", i) + ".text")
+		case kindOf(tx) != kString:
+			return Part{}, false, typeErr(index(msg+".content", i)+".text", kString, tx)
 		}
-		s, err := str(path+".text", tr)
-		return Part{Type: PartText, Text: s}, true, err
+		return Part{Type: PartText, Text: unquote(tx)}, true, nil
 	case "image_url":
-		ip := path + ".image_url"
 		ir, ok := present(obj, "image_url")
 		if !ok {
-			return Part{}, false, required(ip)
+			return Part{}, false, required(index(msg+".content", i) + ".image_url")
 		}
 		switch kindOf(ir) {
 		case kString:
-			u, err := str(ip, ir)
-			return Part{Type: PartImage, ImageURL: strings.TrimSpace(u)}, true, err
+			return Part{Type: PartImage, ImageURL: strings.TrimSpace(unquote(ir))}, true, nil
 		case kObject:
-			var io map[string]json.RawMessage
-			_ = json.Unmarshal(ir, &io)
-			ur, ok := present(io, "url")
-			if !ok {
-				return Part{}, false, required(ip + ".url")
-			}
-			u, err := str(ip+".url", ur)
+			pre := index(msg+".content", i) + ".image_url"
+			io := parseObject(ir)
+			u, err := reqString(io, pre, "url")
 			if err != nil {
 				return Part{}, false, err
 			}
-			det, err := optString(io, "detail", ip+".detail")
+			det, err := optString(io, pre, "detail")
 			return Part{Type: PartImage, ImageURL: strings.TrimSpace(u), Detail: det}, true, err
 		}
-		return Part{}, false, typeErr(ip, "string or object", ir)
+		return Part{}, false, typeErr(index(msg+".content", i)+".image_url", "string or object", ir)
+	default:
+		d.outOfRange(index(msg+".content", i)+".type", "unsupported content part type %q; use text, input_text or image_url", typ)
+		return Part{}, false, nil
 	}
-	d.outOfRange(path+".type", "unsupported content part type %q; use text, input_text or image_url", typ)
-	return Part{}, false, nil
 }
 
-// toolCalls decodes an assistant message's tool_calls and its legacy
+// toolCalls decodes the tool_calls of the message at pre, and its legacy
 // function_call.
-func (d *decoder) toolCalls(path string, obj map[string]json.RawMessage) ([]provider.ToolCall, *Error) {
+func (d *decoder) toolCalls(pre string, obj object) ([]provider.ToolCall, *Error) {
 	var calls []provider.ToolCall
 	if raw, ok := present(obj, "tool_calls"); ok {
-		tp := path + ".tool_calls"
+		tp := pre + ".tool_calls"
 		if kindOf(raw) != kArray {
 			return nil, typeErr(tp, kArray, raw)
 		}
-		var items []json.RawMessage
-		_ = json.Unmarshal(raw, &items)
-		for i, it := range items {
-			cp := fmt.Sprintf("%s[%d]", tp, i)
+		for i, it := range parseArray(raw) {
+			cp := index(tp, i)
 			if kindOf(it) != kObject {
 				return nil, typeErr(cp, kObject, it)
 			}
-			var co map[string]json.RawMessage
-			_ = json.Unmarshal(it, &co)
-			id, err := optString(co, "id", cp+".id")
+			co := parseObject(it)
+			id, err := optString(co, cp, "id")
 			if err != nil {
 				return nil, err
 			}
-			typ, err := optString(co, "type", cp+".type")
+			typ, err := optString(co, cp, "type")
 			if err != nil {
 				return nil, err
 			}
@@ -664,7 +663,7 @@ func (d *decoder) toolCalls(path string, obj map[string]json.RawMessage) ([]prov
 			if !ok {
 				return nil, required(cp + ".function")
 			}
-			c, err := functionCall(cp+".function", fr)
+			c, err := functionCall(fr, cp, "function")
 			if err != nil {
 				return nil, err
 			}
@@ -673,7 +672,7 @@ func (d *decoder) toolCalls(path string, obj map[string]json.RawMessage) ([]prov
 		}
 	}
 	if raw, ok := present(obj, "function_call"); ok {
-		c, err := functionCall(path+".function_call", raw)
+		c, err := functionCall(raw, pre, "function_call")
 		if err != nil {
 			return nil, err
 		}
@@ -684,17 +683,13 @@ func (d *decoder) toolCalls(path string, obj map[string]json.RawMessage) ([]prov
 
 // functionCall decodes {name, arguments}; arguments sent as an object
 // instead of a JSON text are kept as their JSON text.
-func functionCall(path string, raw json.RawMessage) (provider.ToolCall, *Error) {
-	if kindOf(raw) != kObject {
-		return provider.ToolCall{}, typeErr(path, kObject, raw)
+func functionCall(raw []byte, pre, key string) (provider.ToolCall, *Error) {
+	fo, err := isObject(raw, pre, key)
+	if err != nil {
+		return provider.ToolCall{}, err
 	}
-	var fo map[string]json.RawMessage
-	_ = json.Unmarshal(raw, &fo)
-	nr, ok := present(fo, "name")
-	if !ok {
-		return provider.ToolCall{}, required(path + ".name")
-	}
-	name, err := str(path+".name", nr)
+	p := at(pre, key)
+	name, err := reqString(fo, p, "name")
 	if err != nil {
 		return provider.ToolCall{}, err
 	}
@@ -702,14 +697,14 @@ func functionCall(path string, raw json.RawMessage) (provider.ToolCall, *Error) 
 	if ar, ok := present(fo, "arguments"); ok {
 		switch kindOf(ar) {
 		case kString:
-			c.Arguments, err = str(path+".arguments", ar)
+			c.Arguments = unquote(ar)
 		case kObject:
 			c.Arguments = string(ar)
 		default:
-			err = typeErr(path+".arguments", kString, ar)
+			return c, typeErr(p+".arguments", kString, ar)
 		}
 	}
-	return c, err
+	return c, nil
 }
 
 func validToolName(s string) bool {
@@ -733,25 +728,18 @@ func (d *decoder) tools() ([]provider.ToolDef, *Error) {
 	if kindOf(raw) != kArray {
 		return nil, typeErr("tools", kArray, raw)
 	}
-	var items []json.RawMessage
-	_ = json.Unmarshal(raw, &items)
+	items := parseArray(raw)
 	if len(items) == 0 {
 		return nil, nil
 	}
 	defs := make([]provider.ToolDef, 0, len(items))
-	seen := make(map[string]bool, len(items))
 	for i, it := range items {
-		p := fmt.Sprintf("tools[%d]", i)
+		p := index("tools", i)
 		if kindOf(it) != kObject {
 			return nil, typeErr(p, kObject, it)
 		}
-		var to map[string]json.RawMessage
-		_ = json.Unmarshal(it, &to)
-		tr, ok := present(to, "type")
-		if !ok {
-			return nil, required(p + ".type")
-		}
-		typ, err := str(p+".type", tr)
+		to := parseObject(it)
+		typ, err := reqString(to, p, "type")
 		if err != nil {
 			return nil, err
 		}
@@ -762,42 +750,45 @@ func (d *decoder) tools() ([]provider.ToolDef, *Error) {
 		if !ok {
 			return nil, required(p + ".function")
 		}
-		fp := p + ".function"
-		if kindOf(fr) != kObject {
-			return nil, typeErr(fp, kObject, fr)
-		}
-		var fo map[string]json.RawMessage
-		_ = json.Unmarshal(fr, &fo)
-		nr, ok := present(fo, "name")
-		if !ok {
-			return nil, required(fp + ".name")
-		}
-		var def provider.ToolDef
-		if def.Name, err = str(fp+".name", nr); err != nil {
+		fo, err := isObject(fr, p, "function")
+		if err != nil {
 			return nil, err
 		}
-		if def.Description, err = optString(fo, "description", fp+".description"); err != nil {
+		fp := p + ".function"
+		var def provider.ToolDef
+		if def.Name, err = reqString(fo, fp, "name"); err != nil {
+			return nil, err
+		}
+		if def.Description, err = optString(fo, fp, "description"); err != nil {
 			return nil, err
 		}
 		if pr, ok := present(fo, "parameters"); ok {
 			if kindOf(pr) != kObject {
 				return nil, typeErr(fp+".parameters", kObject, pr)
 			}
-			def.Parameters = pr
+			def.Parameters = bytes.Clone(pr) // a view of the body: the caller may reuse its buffer
 		}
-		if _, err := optBool(fo, "strict", fp+".strict"); err != nil {
+		if _, err := optBool(fo, fp, "strict"); err != nil {
 			return nil, err
 		}
 		switch {
 		case !validToolName(def.Name):
 			d.outOfRange(fp+".name", "must be 1-64 letters, digits, underscores or dashes, received %q", def.Name)
-		case seen[def.Name]:
+		case hasTool(defs, def.Name):
 			d.outOfRange(fp+".name", "duplicate tool name %q", def.Name)
 		}
-		seen[def.Name] = true
 		defs = append(defs, def)
 	}
 	return defs, nil
+}
+
+func hasTool(defs []provider.ToolDef, name string) bool {
+	for _, t := range defs {
+		if t.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *decoder) toolChoice(tools []provider.ToolDef) (json.RawMessage, *Error) {
@@ -807,10 +798,7 @@ func (d *decoder) toolChoice(tools []provider.ToolDef) (json.RawMessage, *Error)
 	}
 	switch kindOf(raw) {
 	case kString:
-		s, err := str("tool_choice", raw)
-		if err != nil {
-			return nil, err
-		}
+		s := unquote(raw)
 		switch s {
 		case "none", "auto":
 		case "required":
@@ -820,15 +808,10 @@ func (d *decoder) toolChoice(tools []provider.ToolDef) (json.RawMessage, *Error)
 		default:
 			d.outOfRange("tool_choice", `must be "none", "auto", "required" or {"type":"function","function":{"name":...}}, received %q`, s)
 		}
-		return json.RawMessage(strconv.Quote(s)), nil
+		return appendString(nil, s), nil
 	case kObject:
-		var co map[string]json.RawMessage
-		_ = json.Unmarshal(raw, &co)
-		tr, ok := present(co, "type")
-		if !ok {
-			return nil, required("tool_choice.type")
-		}
-		typ, err := str("tool_choice.type", tr)
+		co := parseObject(raw)
+		typ, err := reqString(co, "tool_choice", "type")
 		if err != nil {
 			return nil, err
 		}
@@ -839,31 +822,19 @@ func (d *decoder) toolChoice(tools []provider.ToolDef) (json.RawMessage, *Error)
 		if !ok {
 			return nil, required("tool_choice.function")
 		}
-		if kindOf(fr) != kObject {
-			return nil, typeErr("tool_choice.function", kObject, fr)
-		}
-		var fo map[string]json.RawMessage
-		_ = json.Unmarshal(fr, &fo)
-		nr, ok := present(fo, "name")
-		if !ok {
-			return nil, required("tool_choice.function.name")
-		}
-		name, err := str("tool_choice.function.name", nr)
+		fo, err := isObject(fr, "tool_choice", "function")
 		if err != nil {
 			return nil, err
 		}
-		found := false
-		for _, t := range tools {
-			found = found || t.Name == name
+		name, err := reqString(fo, "tool_choice.function", "name")
+		if err != nil {
+			return nil, err
 		}
-		if !found {
+		if !hasTool(tools, name) {
 			d.outOfRange("tool_choice.function.name", "no tool named %q in tools", name)
 		}
-		var b bytes.Buffer
-		b.WriteString(`{"type":"function","function":{"name":`)
-		b.Write(appendString(nil, name))
-		b.WriteString(`}}`)
-		return b.Bytes(), nil
+		b := append([]byte(`{"type":"function","function":{"name":`), appendString(nil, name)...)
+		return append(b, "}}"...), nil
 	}
 	return nil, typeErr("tool_choice", "string or object", raw)
 }
