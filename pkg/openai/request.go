@@ -22,7 +22,8 @@ const (
 	RoleFunction  = "function" // the legacy name of tool
 )
 
-// Content part types after decoding ("input_text" becomes PartText).
+// Content part types after decoding ("input_text" and "refusal" become
+// PartText).
 const (
 	PartText  = "text"
 	PartImage = "image_url"
@@ -608,6 +609,15 @@ func (d *decoder) part(msg string, i int, raw []byte) (Part, bool, *Error) {
 			return Part{}, false, typeErr(index(msg+".content", i)+".text", kString, tx)
 		}
 		return Part{Type: PartText, Text: unquote(tx)}, true, nil
+	case "refusal": // an assistant's refusal replayed from an OpenAI response
+		rf, ok := present(obj, "refusal")
+		switch {
+		case !ok:
+			return Part{}, false, required(index(msg+".content", i) + ".refusal")
+		case kindOf(rf) != kString:
+			return Part{}, false, typeErr(index(msg+".content", i)+".refusal", kString, rf)
+		}
+		return Part{Type: PartText, Text: unquote(rf)}, true, nil
 	case "image_url":
 		ir, ok := present(obj, "image_url")
 		if !ok {
@@ -628,7 +638,7 @@ func (d *decoder) part(msg string, i int, raw []byte) (Part, bool, *Error) {
 		}
 		return Part{}, false, typeErr(index(msg+".content", i)+".image_url", "string or object", ir)
 	default:
-		d.outOfRange(index(msg+".content", i)+".type", "unsupported content part type %q; use text, input_text or image_url", typ)
+		d.outOfRange(index(msg+".content", i)+".type", "unsupported content part type %q; use text, input_text, image_url or refusal", typ)
 		return Part{}, false, nil
 	}
 }

@@ -190,8 +190,10 @@ func AppendStreamError(dst []byte, e *Error) []byte {
 }
 
 // Stream writes the events of one streamed completion; every chunk shares
-// its id, created time and model. Its methods append to dst and return it,
-// so the caller can reuse one buffer for the whole stream.
+// its id, created time and model, encoded once on first use (so set the
+// fields before that). Its methods append to dst and return it, so the
+// caller can reuse one buffer for the whole stream. A Stream is not safe for
+// concurrent use.
 type Stream struct {
 	ID      string
 	Created int64
@@ -204,20 +206,25 @@ func NewStream(id, model string, created int64) *Stream {
 	if model == "" {
 		model = DefaultModel
 	}
-	s := &Stream{ID: id, Created: created, Model: model}
-	s.head = appendChunkHead([]byte("data: "), id, ObjectChunk, created, model)
-	return s
+	return &Stream{ID: id, Created: created, Model: model}
+}
+
+func (s *Stream) prefix(dst []byte) []byte {
+	if s.head == nil {
+		s.head = appendChunkHead([]byte("data: "), s.ID, ObjectChunk, s.Created, s.Model)
+	}
+	return append(dst, s.head...)
 }
 
 // AppendRole appends the first chunk, delta {"role":"assistant"}.
 func (s *Stream) AppendRole(dst []byte) []byte {
-	dst = append(dst, s.head...)
+	dst = s.prefix(dst)
 	return append(dst, `,"choices":[{"index":0,"delta":{"role":"assistant"},"finish_reason":null}]}`+"\n\n"...)
 }
 
 // AppendDelta appends the chunk of one text delta as it came from the model.
 func (s *Stream) AppendDelta(dst []byte, text string) []byte {
-	dst = append(dst, s.head...)
+	dst = s.prefix(dst)
 	dst = append(dst, `,"choices":[{"index":0,"delta":{"content":`...)
 	dst = appendString(dst, text)
 	return append(dst, `},"finish_reason":null}]}`+"\n\n"...)
@@ -225,7 +232,7 @@ func (s *Stream) AppendDelta(dst []byte, text string) []byte {
 
 // AppendToolCalls appends a chunk carrying the model's tool calls whole.
 func (s *Stream) AppendToolCalls(dst []byte, calls []provider.ToolCall) []byte {
-	dst = append(dst, s.head...)
+	dst = s.prefix(dst)
 	dst = append(dst, `,"choices":[{"index":0,"delta":{"tool_calls":`...)
 	dst = appendToolCalls(dst, WireToolCalls(calls, true))
 	return append(dst, `},"finish_reason":null}]}`+"\n\n"...)
@@ -234,7 +241,7 @@ func (s *Stream) AppendToolCalls(dst []byte, calls []provider.ToolCall) []byte {
 // AppendFinish appends the one chunk with an empty delta and the finish
 // reason (stop, length or tool_calls; empty means stop).
 func (s *Stream) AppendFinish(dst []byte, reason string) []byte {
-	dst = append(dst, s.head...)
+	dst = s.prefix(dst)
 	dst = append(dst, `,"choices":[{"index":0,"delta":{},"finish_reason":`...)
 	dst = appendString(dst, finishReason(reason, false))
 	return append(dst, "}]}\n\n"...)
@@ -243,7 +250,7 @@ func (s *Stream) AppendFinish(dst []byte, reason string) []byte {
 // AppendUsage appends the usage chunk (only with
 // stream_options.include_usage): no choices, the run's usage.
 func (s *Stream) AppendUsage(dst []byte, u provider.Usage) []byte {
-	dst = append(dst, s.head...)
+	dst = s.prefix(dst)
 	dst = append(dst, `,"choices":[],"usage":`...)
 	dst = appendUsage(dst, UsageFrom(u))
 	return append(dst, "}\n\n"...)

@@ -151,6 +151,10 @@ func TestStreamSequence(t *testing.T) {
 			t.Errorf("invalid JSON event %s", ev)
 		}
 	}
+	lit := &Stream{ID: "x", Created: 2, Model: "m"} // built without NewStream
+	if got, want := string(lit.AppendRole(nil)), `data: {"id":"x","object":"chat.completion.chunk","created":2,"model":"m","choices":[{"index":0,"delta":{"role":"assistant"},"finish_reason":null}]}`+"\n\n"; got != want {
+		t.Errorf("literal stream\n got %s\nwant %s", got, want)
+	}
 	if got := string(s.AppendFinish(nil, FinishToolCalls)); !strings.Contains(got, `"finish_reason":"tool_calls"}`) {
 		t.Errorf("finish tool_calls: %s", got)
 	}
