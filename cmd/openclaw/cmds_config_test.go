@@ -10,6 +10,22 @@ import (
 
 func init() {
 	scriptCmds["filemode"] = cmdFileMode
+	scriptCmds["lsdir"] = cmdLsDir
+}
+
+// cmdLsDir prints the names in a directory, one a line, sorted, for the
+// stdout command to check.
+//
+//	lsdir dir
+func cmdLsDir(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: lsdir dir")
+	}
+	ents, err := os.ReadDir(ts.MkAbs(args[0]))
+	ts.Check(err)
+	for _, e := range ents {
+		fmt.Fprintln(ts.Stdout(), e.Name())
+	}
 }
 
 // cmdFileMode checks the permission bits of a file or directory.

@@ -429,3 +429,20 @@ func TestCompletePaths(t *testing.T) {
 		t.Errorf("top level completions = %q", got)
 	}
 }
+
+func TestErrorsDoNotEchoSecrets(t *testing.T) {
+	f := writeFile(t, "")
+	for _, tt := range []struct {
+		path string
+		v    any
+		want string
+	}{
+		{"gateway.auth.token", 123456, "gateway.auth.token: expected a string, got an integer"},
+		{"models.providers.x.headers", map[string]any{"Authorization": 987654}, "models.providers.x.headers.Authorization: expected a string, got an integer"},
+		{"models.providers.x.apiKey", true, "models.providers.x.apiKey: expected a string, got a boolean"},
+	} {
+		if err := Set(f, tt.path, tt.v); err == nil || err.Error() != tt.want {
+			t.Errorf("Set(%s) = %v, want %s", tt.path, err, tt.want)
+		}
+	}
+}

@@ -54,6 +54,12 @@ func (v *validator) add(p Path, format string, args ...any) {
 
 func (v *validator) value(n *node, val any, p Path) {
 	k := n.key
+	describe, shortValue := describe, shortValue
+	if k.Secret {
+		// Never echo what may be a secret: name its type only.
+		describe = describeKind
+		shortValue = describeKind
+	}
 	switch k.Type {
 	case TypeTable:
 		m, ok := val.(map[string]any)
@@ -153,6 +159,21 @@ func rangeError(k *Key, i int64) string {
 		return fmt.Sprintf("%d is too large: use at most %d", i, *k.Max)
 	}
 	return ""
+}
+
+// describeKind names a value's type without showing it.
+func describeKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case int64, int:
+		return "an integer"
+	case float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return describe(v)
 }
 
 // shortValue shows a value in a message: strings quoted, others described.
