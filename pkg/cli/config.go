@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -144,7 +145,12 @@ string key is taken as a string. --strict-json makes a value that is not JSON
 an error. The whole file is checked before it is written: a change that makes
 it invalid is refused and the file is left as it was. Problems the file
 already has elsewhere do not block the change, so a broken file can be
-repaired.`,
+repaired.
+
+Keys ([] is an array index, * any name; "restart": a running gateway applies
+the change only after a restart):
+
+` + keysHelp(),
 		Example: `  openclaw config set gateway.port 19001
   openclaw config set gateway.http.endpoints.chatCompletions.enabled true
   openclaw config set agents.defaults.model '{"primary":"openai/gpt-4o","fallbacks":["anthropic/claude-sonnet-4"]}'
@@ -189,6 +195,44 @@ func applyNote(path string) string {
 		return " A running gateway applies it live."
 	}
 	return " Restart a running gateway to apply it."
+}
+
+// keysHelp lists the settable keys of the registry with their type and
+// default, for the help of config set.
+func keysHelp() string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, k := range config.Keys() {
+		if k.Type == config.TypeTable && !strings.HasSuffix(k.Path, "[]") && !strings.HasSuffix(k.Path, "*") {
+			continue
+		}
+		typ := k.Type.String()
+		if len(k.Enum) > 0 {
+			typ = strings.Join(k.Enum, "|")
+			if k.Type == config.TypeStringList {
+				typ = "[]" + typ
+			}
+		}
+		desc := typ
+		if k.Default != nil {
+			if s, ok := k.Default.(string); ok {
+				desc += ", default " + s
+			} else {
+				desc += ", default " + config.FormatValue(k.Default)
+			}
+		}
+		if live, _ := config.IsLive(k.Path); !live {
+			desc += ", restart"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", k.Path, desc)
+	}
+	_ = tw.Flush()
+	// tabwriter pads the last column too; drop trailing blanks.
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // --- unset

@@ -501,6 +501,9 @@ func distance(a, b string) int {
 // (gateway.port, gateway.bind, gateway.customBindHost). known is false for a
 // path outside the schema.
 func IsLive(path string) (live, known bool) {
+	if n, ok := byPath[path]; ok && path != "" {
+		return allLive(n), true
+	}
 	p, err := ParsePath(path)
 	if err != nil {
 		return false, false

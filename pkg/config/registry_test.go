@@ -234,6 +234,8 @@ func TestIsLive(t *testing.T) {
 		{"session.fsync", true, true},
 		{"logging.level", true, true},
 		{"nope", false, false},
+		{"agents.list[]", true, true},
+		{"models.providers.*.headers.*", true, true},
 	}
 	for _, tt := range tests {
 		live, known := IsLive(tt.path)
