@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -25,6 +27,7 @@ func init() {
 	scriptCmds["waitready"] = cmdWaitReady
 	scriptCmds["capture"] = cmdCapture
 	scriptCmds["waitgrep"] = cmdWaitGrep
+	scriptCmds["transcript"] = cmdTranscript
 }
 
 // cmdHTTP sends one request and prints the status line, the response
@@ -210,4 +213,44 @@ func cmdWaitGrep(ts *testscript.TestScript, neg bool, args []string) {
 	if !neg {
 		ts.Fatalf("%s did not match %q within 20s", args[1], args[0])
 	}
+}
+
+// cmdTranscript checks the one transcript in a sessions dir: every line
+// parses, and each user record is directly followed by the assistant record
+// of the same run. It prints "turns N", "pairs ok" and the user texts in
+// transcript order.
+//
+//	transcript sessionsDir
+func cmdTranscript(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: transcript sessionsDir")
+	}
+	files, err := filepath.Glob(filepath.Join(ts.MkAbs(args[0]), "*.jsonl"))
+	ts.Check(err)
+	if len(files) != 1 {
+		ts.Fatalf("want one transcript, found %d", len(files))
+	}
+	data, err := os.ReadFile(files[0])
+	ts.Check(err)
+	type rec struct {
+		Type, RunID, Text string
+	}
+	var recs []rec
+	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		var r rec
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			ts.Fatalf("line %d does not parse: %v", i+1, err)
+		}
+		recs = append(recs, r)
+	}
+	turns := 0
+	var users []string
+	for i := 0; i < len(recs); i += 2 {
+		users = append(users, recs[i].Text)
+		if i+1 >= len(recs) || recs[i].Type != "user" || recs[i+1].Type != "assistant" || recs[i].RunID != recs[i+1].RunID {
+			ts.Fatalf("records %d and %d are not one run's user and assistant turns", i+1, i+2)
+		}
+		turns++
+	}
+	fmt.Fprintf(ts.Stdout(), "turns %d\npairs ok\nusers %s\n", turns, strings.Join(users, ","))
 }
