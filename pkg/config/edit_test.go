@@ -446,3 +446,30 @@ func TestErrorsDoNotEchoSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestSetNumericSegmentCountsAsTouched(t *testing.T) {
+	f := writeFile(t, "[gateway]\ntrustedProxies = [\"bad\"]\n")
+	// The element was already invalid; setting it to another bad value
+	// through a numeric segment must still be refused.
+	if err := Set(f, "gateway.trustedProxies.0", "worse"); err == nil {
+		t.Fatal("bad value accepted at a broken element")
+	}
+	if err := Set(f, "gateway.trustedProxies.0", "10.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, f); got != "[gateway]\ntrustedProxies = ['10.0.0.1']\n" {
+		t.Errorf("file = %q", got)
+	}
+}
+
+func TestUnsetOnMissingFileMakesNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	err := Unset(filepath.Join(dir, "openclaw.toml"), "gateway.port")
+	var ns *NotSetError
+	if !errors.As(err, &ns) || !ns.HasDefault {
+		t.Errorf("Unset = %v", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Unset made the state dir: %v", err)
+	}
+}

@@ -233,6 +233,7 @@ func Set(file, path string, value any) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", p, err)
 	}
+	p = canonical(p)
 	return update(file, p, func(tree map[string]any) error {
 		_, err := setAt(root, tree, p, 0, clone(v))
 		return err
@@ -247,13 +248,16 @@ func Unset(file, path string) error {
 	if err != nil {
 		return err
 	}
+	notSet := &NotSetError{Path: path}
+	if n, err := resolve(p); err == nil && n.key.Default != nil {
+		notSet.HasDefault = true
+	}
+	if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
+		return notSet // and no state dir made for nothing
+	}
 	return update(file, nil, func(tree map[string]any) error {
 		if _, removed := unsetAt(root, tree, p, 0); !removed {
-			e := &NotSetError{Path: path}
-			if n, err := resolve(p); err == nil && n.key.Default != nil {
-				e.HasDefault = true
-			}
-			return e
+			return notSet
 		}
 		return nil
 	})

@@ -342,6 +342,23 @@ func (n *node) child(s Segment) *node {
 	return nil
 }
 
+// canonical writes the numeric keys of p that index arrays as [n], so that
+// agents.list.0.id and agents.list[0].id compare equal.
+func canonical(p Path) Path {
+	out := make(Path, len(p))
+	n := root
+	for i, s := range p {
+		if n != nil && (n.key.Type == TypeArray || n.key.Type == TypeStringList) {
+			if idx, ok := s.asIndex(); ok {
+				s = Segment{Index: idx, IsIndex: true}
+			}
+		}
+		out[i] = s
+		n = n.child(s)
+	}
+	return out
+}
+
 // UnknownKeyError is a path outside the schema.
 type UnknownKeyError struct {
 	Path string // the path as given
