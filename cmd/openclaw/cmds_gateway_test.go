@@ -28,6 +28,7 @@ func init() {
 	scriptCmds["capture"] = cmdCapture
 	scriptCmds["waitgrep"] = cmdWaitGrep
 	scriptCmds["transcript"] = cmdTranscript
+	scriptCmds["transcript_types"] = cmdTranscriptTypes
 }
 
 // cmdHTTP sends one request and prints the status line, the response
@@ -253,4 +254,25 @@ func cmdTranscript(ts *testscript.TestScript, neg bool, args []string) {
 		turns++
 	}
 	fmt.Fprintf(ts.Stdout(), "turns %d\npairs ok\nusers %s\n", turns, strings.Join(users, ","))
+}
+
+// cmdTranscriptTypes prints the record types of a transcript, comma
+// separated, failing on a line that does not parse.
+//
+//	transcript_types file.jsonl
+func cmdTranscriptTypes(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: transcript_types file.jsonl")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	var types []string
+	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		var r struct{ Type string }
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			ts.Fatalf("line %d does not parse: %v", i+1, err)
+		}
+		types = append(types, r.Type)
+	}
+	fmt.Fprintln(ts.Stdout(), strings.Join(types, ","))
 }

@@ -19,8 +19,12 @@ var (
 )
 
 func main() {
+	os.Exit(run(os.Args[1:], cli.BuildInfo{Version: version, Commit: commit, Date: date}))
+}
+
+// run is main without the exit: SIGINT and SIGTERM cancel the context.
+func run(args []string, b cli.BuildInfo) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx, os.Args[1:], cli.StdIO(), cli.BuildInfo{Version: version, Commit: commit, Date: date})
-	stop()
-	os.Exit(code)
+	defer stop()
+	return cli.Main(ctx, args, cli.StdIO(), b)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -20,7 +19,7 @@ import (
 // background with &name&, which in-process commands cannot).
 var programs = map[string]func(){
 	"openclaw": func() {
-		os.Exit(cli.Main(context.Background(), os.Args[1:], cli.StdIO(), cli.BuildInfo{Version: "v0.0.0-test", Commit: "testcommit", Date: "2026-01-01"}))
+		os.Exit(run(os.Args[1:], cli.BuildInfo{Version: "v0.0.0-test", Commit: "testcommit", Date: "2026-01-01"}))
 	},
 }
 
