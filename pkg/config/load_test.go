@@ -360,3 +360,22 @@ func TestPaths(t *testing.T) {
 	t.Setenv(EnvConfigPath, "rel.toml")
 	check(filepath.Join(home, "st"), filepath.Join(wd, "rel.toml"))
 }
+
+// FuzzParse: any document loads or fails with an error, never a panic, and
+// the line index copes with it too.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"", "[gateway]\nport = 1\n", "[[agents.list]]\nid = \"a\"\n[agents.list.tools]\nallow = [\"x\"]\n",
+		"a = {b = [{c = 1}]}\n", "[gateway\n", "gateway = 5\n", "[agents.defaults]\nmodel = {primary = \"a/b\"}\n",
+		"[models.providers.'x.y'.headers]\nA = \"b\"\n", "agents.list = [1, {id = 2}]\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := Parse("f.toml", []byte(s))
+		if err == nil && c == nil {
+			t.Fatal("no config and no error")
+		}
+		_ = keyLines([]byte(s))
+	})
+}
