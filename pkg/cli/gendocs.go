@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -106,7 +107,11 @@ func manPages(root *cobra.Command) (map[string][]byte, error) {
 		date := manDate
 		hdr := &doc.GenManHeader{Section: "1", Date: &date, Source: "openclaw", Manual: "openclaw manual"}
 		var b bytes.Buffer
-		if err := doc.GenMan(c, hdr, &b); err != nil {
+		long := c.Long
+		c.Long = manText(long)
+		err := doc.GenMan(c, hdr, &b)
+		c.Long = long
+		if err != nil {
 			return fmt.Errorf("generate man page for %q: %w", c.CommandPath(), err)
 		}
 		pages[strings.ReplaceAll(c.CommandPath(), " ", "-")+".1"] = b.Bytes()
@@ -155,4 +160,75 @@ func writeDir(what, dir string, files map[string][]byte, stale func(name string)
 		}
 	}
 	return nil
+}
+
+// mdEscaper backslash-escapes the characters the markdown reader treats
+// specially anywhere in a line, so prose like agent:<id>:main or
+// __OPENCLAW_REDACTED__ reaches the man page as written.
+var mdEscaper = func() *strings.Replacer {
+	var pairs []string
+	for _, c := range "\\`*_[]<>&~|" {
+		pairs = append(pairs, string(c), "\\"+string(c))
+	}
+	return strings.NewReplacer(pairs...)
+}()
+
+// mdMarker and mdNumbered match what markdown reads as a heading, list,
+// quote or definition when it opens a line.
+var (
+	mdMarker   = regexp.MustCompile(`^[#>:]|^[-+] `)
+	mdNumbered = regexp.MustCompile(`^(\d+)([.)] )`)
+)
+
+// mdEscape escapes one line of prose for the markdown reader.
+func mdEscape(l string) string {
+	l = mdEscaper.Replace(l)
+	if mdMarker.MatchString(l) {
+		return "\\" + l
+	}
+	return mdNumbered.ReplaceAllString(l, `$1\$2`)
+}
+
+// manText prepares help text for the man page renderer, which reads it as
+// markdown while the terminal shows help verbatim. Prose is escaped so that
+// nothing in it is read as markup; indented lines (commands, key tables) are
+// meant literally, so each run of them becomes a code block, dedented and
+// set apart by blank lines, which keeps their layout.
+func manText(s string) string {
+	lines := strings.Split(s, "\n")
+	indented := func(l string) bool {
+		return strings.TrimSpace(l) != "" && (l[0] == ' ' || l[0] == '\t')
+	}
+	var out []string
+	for i := 0; i < len(lines); {
+		if !indented(lines[i]) {
+			out = append(out, mdEscape(lines[i]))
+			i++
+			continue
+		}
+		j := i
+		for j < len(lines) && indented(lines[j]) {
+			j++
+		}
+		block := lines[i:j]
+		cut := -1
+		for k, l := range block {
+			l = strings.ReplaceAll(l, "\t", "    ")
+			block[k] = l
+			if n := len(l) - len(strings.TrimLeft(l, " ")); cut < 0 || n < cut {
+				cut = n
+			}
+		}
+		if len(out) > 0 && out[len(out)-1] != "" {
+			out = append(out, "")
+		}
+		for _, l := range block {
+			out = append(out, "    "+strings.TrimRight(l[cut:], " "))
+		}
+		if j < len(lines) && lines[j] != "" {
+			out = append(out, "")
+		}
+		i = j
+	}
+	return strings.Join(out, "\n")
 }
