@@ -2,8 +2,8 @@ package main
 
 // More commands for the gateway scenarios:
 //
-//	exec openclawd PIDFILE args... &gw&   openclaw with main's signal handling, its pid in PIDFILE
-//	signal HUP|TERM|INT PIDFILE           send a signal to the process in PIDFILE
+//	exec openclawd NAME args... &gw&      openclaw with main's signal handling; pid in NAME.pid, stderr also in NAME.log
+//	signal HUP|TERM|INT NAME              send a signal to the process of NAME.pid
 //	httpwait CODE [http flags] METHOD URL  repeat a request until it answers CODE (20 s at most)
 //	exec httpc [http flags] METHOD URL &c& the http command as a program, for a client in the background
 //	norm REGEXP NAME                       rewrite stdout: each distinct match becomes NAME1, NAME2, ...
@@ -47,45 +47,56 @@ func init() {
 }
 
 // openclawdMain is openclaw as cmd/openclaw/main.go runs it (SIGINT and
-// SIGTERM cancel the command's context), with its pid written first so that
-// a scenario can signal it.
+// SIGTERM cancel the command's context), with its pid written to NAME.pid
+// first so that a scenario can signal it, and its stderr copied to NAME.log
+// as it is written so that a scenario can wait for a log line (waitgrep)
+// while it runs.
+//
+//	openclawd NAME args...
 func openclawdMain() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: openclawd PIDFILE args...")
+		fmt.Fprintln(os.Stderr, "usage: openclawd NAME args...")
 		os.Exit(2)
 	}
-	pidFile := os.Args[1]
+	name := os.Args[1]
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// SIGHUP is the gateway's to handle; until it listens, ignore it rather
 	// than die.
 	signal.Ignore(syscall.SIGHUP)
-	tmp := pidFile + ".tmp"
-	if err := os.WriteFile(tmp, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+	logf, err := os.OpenFile(name+".log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "openclawd:", err)
 		os.Exit(1)
 	}
-	if err := os.Rename(tmp, pidFile); err != nil {
+	defer logf.Close()
+	if err := os.WriteFile(name+".pid.tmp", []byte(strconv.Itoa(os.Getpid())), 0o644); err == nil {
+		err = os.Rename(name+".pid.tmp", name+".pid")
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "openclawd:", err)
 		os.Exit(1)
 	}
-	code := cli.Main(ctx, os.Args[2:], cli.StdIO(), cli.BuildInfo{Version: "v0.0.0-test", Commit: "testcommit", Date: "2026-01-01"})
+	stdio := cli.StdIO()
+	stdio.Err = io.MultiWriter(os.Stderr, logf)
+	code := cli.Main(ctx, os.Args[2:], stdio, cli.BuildInfo{Version: "v0.0.0-test", Commit: "testcommit", Date: "2026-01-01"})
 	stop()
+	logf.Close()
 	os.Exit(code)
 }
 
-// cmdSignal sends a signal to the process whose pid is in a file (waiting
-// for the file up to 20 s).
+// cmdSignal sends a signal to the process whose pid is in NAME.pid
+// (waiting for the file up to 20 s).
 //
-//	signal HUP|TERM|INT PIDFILE
+//	signal HUP|TERM|INT NAME
 func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
-		ts.Fatalf("usage: signal HUP|TERM|INT PIDFILE")
+		ts.Fatalf("usage: signal HUP|TERM|INT NAME")
 	}
 	sig, ok := map[string]os.Signal{"HUP": syscall.SIGHUP, "TERM": syscall.SIGTERM, "INT": os.Interrupt}[args[0]]
 	if !ok {
 		ts.Fatalf("signal: unknown signal %s", args[0])
 	}
-	p := ts.MkAbs(args[1])
+	p := ts.MkAbs(args[1] + ".pid")
 	deadline := time.Now().Add(20 * time.Second)
 	var pid int
 	for {
@@ -96,7 +107,7 @@ func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
 			break
 		}
 		if time.Now().After(deadline) {
-			ts.Fatalf("signal: no pid in %s after 20s", args[1])
+			ts.Fatalf("signal: no pid in %s.pid after 20s", args[1])
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -180,8 +180,10 @@ func (s *Server) routes() http.Handler {
 		s.writeError(w, r, notFound(r))
 	})
 	rt.MethodNotAllowed = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// A disabled endpoint does not exist, whatever the method.
+		// A disabled endpoint does not exist, whatever the method: no
+		// Allow header (httprouter has set one) to say otherwise.
 		if err := s.endpointEnabled(r.URL.Path); err != nil {
+			w.Header().Del("Allow")
 			s.writeError(w, r, err)
 			return
 		}
