@@ -83,6 +83,7 @@ func lookup(tree map[string]any, p Path) (any, bool) {
 	var cur any = tree
 	n := root
 	for _, s := range p {
+		parent := n
 		n = n.child(s)
 		switch x := cur.(type) {
 		case map[string]any:
@@ -102,8 +103,7 @@ func lookup(tree map[string]any, p Path) (any, bool) {
 			cur = x[i]
 		case string:
 			// A model written as "provider/model" has that primary.
-			if n != nil && n.pattern != "" && strings.HasSuffix(n.pattern, "model.primary") && !s.IsIndex {
-				cur = x
+			if parent != nil && parent.key.Type == TypeModel && !s.IsIndex && s.Key == "primary" {
 				continue
 			}
 			return nil, false

@@ -54,17 +54,16 @@ func (v *validator) add(p Path, format string, args ...any) {
 
 func (v *validator) value(n *node, val any, p Path) {
 	k := n.key
-	describe, shortValue := describe, shortValue
+	show, quote := describe, shortValue
 	if k.Secret {
 		// Never echo what may be a secret: name its type only.
-		describe = describeKind
-		shortValue = describeKind
+		show, quote = describeKind, describeKind
 	}
 	switch k.Type {
 	case TypeTable:
 		m, ok := val.(map[string]any)
 		if !ok {
-			v.add(p, "%s: expected a table, got %s", p, describe(val))
+			v.add(p, "%s: expected a table, got %s", p, show(val))
 			return
 		}
 		v.table(n, m, p)
@@ -80,12 +79,12 @@ func (v *validator) value(n *node, val any, p Path) {
 				v.add(p, "%s: a model table needs primary = \"provider/model\"", p)
 			}
 		default:
-			v.add(p, "%s: expected \"provider/model\" or a table {primary, fallbacks}, got %s", p, describe(val))
+			v.add(p, "%s: expected \"provider/model\" or a table {primary, fallbacks}, got %s", p, show(val))
 		}
 	case TypeMap:
 		m, ok := val.(map[string]any)
 		if !ok {
-			v.add(p, "%s: expected a table, got %s", p, describe(val))
+			v.add(p, "%s: expected a table, got %s", p, show(val))
 			return
 		}
 		for _, name := range sortedKeys(m) {
@@ -100,7 +99,7 @@ func (v *validator) value(n *node, val any, p Path) {
 	case TypeArray:
 		a, ok := val.([]any)
 		if !ok {
-			v.add(p, "%s: expected an array of tables, got %s", p, describe(val))
+			v.add(p, "%s: expected an array of tables, got %s", p, show(val))
 			return
 		}
 		for i, e := range a {
@@ -110,7 +109,7 @@ func (v *validator) value(n *node, val any, p Path) {
 	case TypeStringList:
 		a, ok := val.([]any)
 		if !ok {
-			v.add(p, "%s: expected a list of strings, got %s", p, describe(val))
+			v.add(p, "%s: expected a list of strings, got %s", p, show(val))
 			return
 		}
 		for i, e := range a {
@@ -119,7 +118,7 @@ func (v *validator) value(n *node, val any, p Path) {
 	case TypeString:
 		s, ok := val.(string)
 		if !ok {
-			v.add(p, "%s: expected a string, got %s", p, describe(val))
+			v.add(p, "%s: expected a string, got %s", p, show(val))
 			return
 		}
 		if k.check != nil {
@@ -130,16 +129,16 @@ func (v *validator) value(n *node, val any, p Path) {
 	case TypeEnum:
 		s, ok := val.(string)
 		if !ok || !slices.Contains(k.Enum, s) {
-			v.add(p, "%s: invalid value %s: allowed values are %s", p, shortValue(val), strings.Join(k.Enum, ", "))
+			v.add(p, "%s: invalid value %s: allowed values are %s", p, quote(val), strings.Join(k.Enum, ", "))
 		}
 	case TypeBool:
 		if _, ok := val.(bool); !ok {
-			v.add(p, "%s: expected true or false, got %s", p, describe(val))
+			v.add(p, "%s: expected true or false, got %s", p, show(val))
 		}
 	case TypeInt:
 		i, ok := val.(int64)
 		if !ok {
-			v.add(p, "%s: expected an integer, got %s", p, describe(val))
+			v.add(p, "%s: expected an integer, got %s", p, show(val))
 			return
 		}
 		if msg := rangeError(k, i); msg != "" {
