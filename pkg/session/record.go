@@ -43,6 +43,19 @@ func validType(t string) bool {
 	return false
 }
 
+// line is a Record as stored. More marks every line of a multi-record
+// Append but the last: a write cut short by a crash can leave some of an
+// Append's lines whole, and those must count as not written, so that an
+// Append is all or nothing. "more" is encoded last, which repairTail relies
+// on.
+type line struct {
+	Record
+	More bool `json:"more,omitempty"`
+}
+
+// moreSuffix ends (before the newline) every line with More set.
+const moreSuffix = `,"more":true}`
+
 // encodeRecords renders recs as JSONL, one line each, ready for a single
 // write. Zero timestamps become now.
 func encodeRecords(recs []Record, now time.Time) ([]byte, error) {
@@ -50,43 +63,50 @@ func encodeRecords(recs []Record, now time.Time) ([]byte, error) {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // transcripts are read by people and tools, not browsers
 	for i := range recs {
-		r := recs[i]
-		if !validType(r.Type) {
-			return nil, fmt.Errorf("record %d has type %q: use user, assistant, tool_call, tool_result or error", i, r.Type)
+		l := line{Record: recs[i], More: i < len(recs)-1}
+		if !validType(l.Type) {
+			return nil, fmt.Errorf("record %d has type %q: use user, assistant, tool_call, tool_result or error", i, l.Type)
 		}
-		if r.TS.IsZero() {
-			r.TS = now
+		if l.TS.IsZero() {
+			l.TS = now
 		}
-		r.TS = r.TS.UTC()
-		if err := enc.Encode(&r); err != nil { // Encode ends each value with '\n'
+		l.TS = l.TS.UTC()
+		if err := enc.Encode(&l); err != nil { // Encode ends each value with '\n'
 			return nil, fmt.Errorf("encode record %d: %w", i, err)
 		}
 	}
 	return buf.Bytes(), nil
 }
 
-// parseRecords reads a transcript. Only whole lines count: a last line
-// without its newline is a write in progress or torn by a crash and is
-// ignored. A line that is not a JSON object (a torn line that a later append
-// followed, garbage left by a power loss) is skipped too: losing one record
-// of context is better than a session nobody can continue.
+// parseRecords reads a transcript. Only whole Appends count: a last line
+// without its newline is a write in progress or torn by a crash, and lines
+// marked "more" at the end are an Append whose last line is missing; both
+// are ignored. A line that is not a JSON object (garbage left by a power
+// loss) is skipped: losing one record of context is better than a session
+// nobody can continue.
 func parseRecords(data []byte) []Record {
 	var recs []Record
+	pending := 0 // records at the end of recs whose Append is not complete yet
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
 			break // torn last line
 		}
-		line := data[:i]
+		text := data[:i]
 		data = data[i+1:]
-		if len(bytes.TrimSpace(line)) == 0 {
+		if len(bytes.TrimSpace(text)) == 0 {
 			continue
 		}
-		var r Record
-		if err := json.Unmarshal(line, &r); err != nil {
+		var l line
+		if err := json.Unmarshal(text, &l); err != nil {
 			continue
 		}
-		recs = append(recs, r)
+		recs = append(recs, l.Record)
+		if l.More {
+			pending++
+		} else {
+			pending = 0
+		}
 	}
-	return recs
+	return recs[:len(recs)-pending]
 }

@@ -296,38 +296,76 @@ func (ss *Session) openTranscript() error {
 	return nil
 }
 
-// repairTail cuts a torn last line (a write a crash interrupted) so the next
-// record starts on a line of its own.
+// repairTail cuts what a crash left of an unfinished Append, so the next
+// record starts on a line of its own and no half Append stays between whole
+// ones: a torn last line, and the whole lines marked "more" before it.
 func repairTail(f *os.File) error {
 	fi, err := f.Stat()
 	if err != nil {
 		return err
 	}
 	size := fi.Size()
-	if size == 0 {
+	cut := size
+	if size > 0 {
+		last, err := readAt(f, size-1, 1)
+		if err != nil {
+			return err
+		}
+		if last[0] != '\n' {
+			if cut, err = lastNewline(f, size); err != nil {
+				return err
+			}
+		}
+	}
+	// Now the file up to cut is whole lines; drop those of an unfinished
+	// Append. Only the line ends need reading.
+	for cut > 0 {
+		end := cut - 1 // the line's '\n'
+		if end < int64(len(moreSuffix)) {
+			break
+		}
+		tail, err := readAt(f, end-int64(len(moreSuffix)), len(moreSuffix))
+		if err != nil {
+			return err
+		}
+		if string(tail) != moreSuffix {
+			break
+		}
+		if cut, err = lastNewline(f, end); err != nil {
+			return err
+		}
+	}
+	if cut == size {
 		return nil
 	}
-	var last [1]byte
-	if _, err := f.ReadAt(last[:], size-1); err != nil {
-		return err
-	}
-	if last[0] == '\n' {
-		return nil
-	}
+	return f.Truncate(cut)
+}
+
+// lastNewline returns the offset just after the last '\n' before end, or 0
+// when there is none.
+func lastNewline(f *os.File, end int64) (int64, error) {
 	const chunk = 64 << 10
 	buf := make([]byte, chunk)
-	for end := size; end > 0; {
+	for end > 0 {
 		start := max(0, end-chunk)
 		n := int(end - start)
 		if _, err := f.ReadAt(buf[:n], start); err != nil && err != io.EOF {
-			return err
+			return 0, err
 		}
 		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
-			return f.Truncate(start + int64(i) + 1)
+			return start + int64(i) + 1, nil
 		}
 		end = start
 	}
-	return f.Truncate(0)
+	return 0, nil
+}
+
+func readAt(f *os.File, off int64, n int) ([]byte, error) {
+	b := make([]byte, n)
+	if _, err := f.ReadAt(b, off); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Release ends the caller's hold on the key and lets the next run in. It

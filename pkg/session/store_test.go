@@ -37,19 +37,19 @@ func mustAcquire(t testing.TB, s *Store, agent, key string, opt AcquireOptions) 
 
 // readLines returns the whole lines of a transcript, failing the test if any
 // of them is not a valid record, and the bytes after the last newline.
-func readLines(t *testing.T, path string) ([]Record, []byte) {
+func readLines(t *testing.T, path string) ([]line, []byte) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var recs []Record
+	var recs []line
 	for n := 1; ; n++ {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
 			return recs, data
 		}
-		var r Record
+		var r line
 		dec := json.NewDecoder(bytes.NewReader(data[:i]))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&r); err != nil {
@@ -179,7 +179,7 @@ func TestAppendHistoryAndIndex(t *testing.T) {
 	}
 	raw, _ := os.ReadFile(s.TranscriptPath("main", ss.ID))
 	first := string(raw[:bytes.IndexByte(raw, '\n')])
-	if wantLine := `{"type":"user","ts":"2025-05-06T06:08:09.123456789Z","runId":"r1","text":"look <here> & there","images":2}`; first != wantLine {
+	if wantLine := `{"type":"user","ts":"2025-05-06T06:08:09.123456789Z","runId":"r1","text":"look <here> & there","images":2,"more":true}`; first != wantLine {
 		t.Errorf("first line = %s\nwant         %s", first, wantLine)
 	}
 
@@ -448,7 +448,12 @@ func TestCancelWhileQueued(t *testing.T) {
 		t.Fatalf("%d waiters after a cancel, want 2", n)
 	}
 	holder.Release()
-	rb := <-b
+	var rb result
+	select {
+	case rb = <-b:
+	case rc := <-c:
+		t.Fatalf("the third waiter was served before the second: %v, %v", rc.ss, rc.err)
+	}
 	if rb.err != nil {
 		t.Fatalf("next waiter: %v", rb.err)
 	}
@@ -529,6 +534,18 @@ func TestTornTail(t *testing.T) {
 			[]string{"one", "two"}, `{"type":"user","ts":"2026-01-01T00:00:00Z","text":"one"}` + "\n" + "xx\n" +
 				`{"type":"assistant","ts":"2026-01-01T00:00:01Z","text":"two"}` + "\n"},
 		{"empty file", "", nil, ""},
+		{"unfinished append, torn", good + `{"type":"user","ts":"2026-01-01T00:00:02Z","text":"three","more":true}` + "\n" +
+			`{"type":"assistant","ts":"2026-01-01T00:00:02Z","te`, []string{"one", "two"}, good},
+		{"unfinished append, whole lines", good + `{"type":"user","ts":"2026-01-01T00:00:02Z","text":"three","more":true}` + "\n" +
+			`{"type":"tool_call","ts":"2026-01-01T00:00:02Z","text":"four","more":true}` + "\n", []string{"one", "two"}, good},
+		{"unfinished append alone", `{"type":"user","ts":"2026-01-01T00:00:02Z","text":"three","more":true}` + "\n",
+			nil, ""},
+		{"finished append", good + `{"type":"user","ts":"2026-01-01T00:00:02Z","text":"three","more":true}` + "\n" +
+			`{"type":"assistant","ts":"2026-01-01T00:00:02Z","text":"four"}` + "\n",
+			[]string{"one", "two", "three", "four"}, good + `{"type":"user","ts":"2026-01-01T00:00:02Z","text":"three","more":true}` + "\n" +
+				`{"type":"assistant","ts":"2026-01-01T00:00:02Z","text":"four"}` + "\n"},
+		{"more inside a text is not a mark", good + `{"type":"user","ts":"2026-01-01T00:00:02Z","text":",\"more\":true}"}` + "\n",
+			[]string{"one", "two", `,"more":true}`}, good + `{"type":"user","ts":"2026-01-01T00:00:02Z","text":",\"more\":true}"}` + "\n"},
 		{"long torn line", good + `{"type":"user","text":"` + strings.Repeat("x", 200<<10), []string{"one", "two"}, good},
 	}
 	for _, tt := range tests {
