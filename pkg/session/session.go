@@ -251,16 +251,16 @@ func (ss *Session) Append(recs ...Record) error {
 
 // writeTranscript appends whole lines with one write.
 func (ss *Session) writeTranscript(buf []byte) error {
+	if !ss.tailOK {
+		if err := repairFile(ss.st.TranscriptPath(ss.AgentID, ss.ID)); err != nil {
+			return fmt.Errorf("repair transcript: %w", err)
+		}
+		ss.tailOK = true
+	}
 	if ss.f == nil {
 		if err := ss.openTranscript(); err != nil {
 			return err
 		}
-	}
-	if !ss.tailOK {
-		if err := repairTail(ss.f); err != nil {
-			return fmt.Errorf("repair transcript: %w", err)
-		}
-		ss.tailOK = true
 	}
 	if _, err := ss.f.Write(buf); err != nil {
 		ss.tailOK = false // part of it may be there: look again next time
@@ -276,12 +276,11 @@ func (ss *Session) writeTranscript(buf []byte) error {
 
 func (ss *Session) openTranscript() error {
 	path := ss.st.TranscriptPath(ss.AgentID, ss.ID)
-	// O_APPEND: every write lands at the end as one unit. Read access is for
-	// checking the tail.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o600)
+	// O_APPEND: every write lands at the end as one unit.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o600)
 	created := err == nil
 	if errors.Is(err, fs.ErrExist) {
-		f, err = os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	}
 	if err != nil {
 		return fmt.Errorf("open transcript: %w", err)
@@ -294,6 +293,24 @@ func (ss *Session) openTranscript() error {
 	}
 	ss.f = f
 	return nil
+}
+
+// repairFile runs repairTail on the transcript at path, if there is one. It
+// uses a handle of its own: one opened for appending may not truncate on
+// every OS.
+func repairFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	err = repairTail(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // repairTail cuts what a crash left of an unfinished Append, so the next

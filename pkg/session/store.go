@@ -91,7 +91,7 @@ func checkAgent(agentID string) (string, error) {
 func checkKey(agentID, key string) (string, error) {
 	id, rest, ok := ParseKey(key)
 	if !ok {
-		return "", fmt.Errorf("invalid session key %q: want agent:<agentId>:<name> (see ScopedKey)", key)
+		return "", fmt.Errorf("invalid session key %q: want agent:<agentId>:<name>", key)
 	}
 	if id != agentID {
 		return "", fmt.Errorf("session key %q belongs to agent %q, not %q", key, id, agentID)
