@@ -7,6 +7,7 @@ package main
 //	httpwait CODE [http flags] METHOD URL  repeat a request until it answers CODE (20 s at most)
 //	exec httpc [http flags] METHOD URL &c& the http command as a program, for a client in the background
 //	norm REGEXP NAME                       rewrite stdout: each distinct match becomes NAME1, NAME2, ...
+//	teebody FILE                           append the last http's status line and body to FILE
 
 import (
 	"bufio"
@@ -44,6 +45,7 @@ func init() {
 	scriptCmds["signal"] = cmdSignal
 	scriptCmds["httpwait"] = cmdHTTPWait
 	scriptCmds["norm"] = cmdNorm
+	scriptCmds["teebody"] = cmdTeeBody
 }
 
 // openclawdMain is openclaw as cmd/openclaw/main.go runs it (SIGINT and
@@ -127,6 +129,15 @@ func cmdHTTPWait(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	want, err := strconv.Atoi(args[0])
 	ts.Check(err)
+	args = append([]string(nil), args...)
+	for i := 1; i+1 < len(args); i++ {
+		if args[i] == "-bodyfile" {
+			p := ts.MkAbs(args[i+1])
+			_, err := os.Stat(p)
+			ts.Check(err)
+			args[i+1] = p
+		}
+	}
 	deadline := time.Now().Add(20 * time.Second)
 	last := ""
 	for {
@@ -300,4 +311,29 @@ func cmdNorm(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	out.WriteString(in[last:])
 	ts.Stdout().Write([]byte(out.String()))
+}
+
+// cmdTeeBody appends the status line and the body of the last http
+// command's output (its headers left out) to a file, so that a scenario can
+// compare the answers to many requests with one cmp.
+//
+//	teebody FILE
+func cmdTeeBody(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: teebody FILE")
+	}
+	out := ts.ReadFile("stdout")
+	status, rest, ok := strings.Cut(out, "\n")
+	_, body, ok2 := strings.Cut(rest, "\n\n")
+	if !ok || !ok2 || !strings.HasPrefix(status, "HTTP ") {
+		ts.Fatalf("teebody: stdout is not an http answer:\n%s", out)
+	}
+	if !strings.HasSuffix(body, "\n") {
+		body += "\n"
+	}
+	f, err := os.OpenFile(ts.MkAbs(args[0]), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	ts.Check(err)
+	_, err = fmt.Fprintf(f, "%s\n%s", status, body)
+	ts.Check(err)
+	ts.Check(f.Close())
 }

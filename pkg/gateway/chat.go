@@ -3,11 +3,11 @@ package gateway
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -94,7 +94,11 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request, _ httpr
 	if h := strings.TrimSpace(r.Header.Get("x-openclaw-session-key")); h != "" {
 		k, err := session.ScopedKey(agentID, h)
 		if err != nil {
-			return openai.InvalidRequest(fmt.Sprintf("Invalid x-openclaw-session-key: %v", err), "")
+			msg := err.Error()
+			if errors.Is(err, session.ErrReservedKey) {
+				msg = strings.TrimPrefix(msg, session.ErrReservedKey.Error()+": ")
+			}
+			return openai.InvalidRequest("x-openclaw-session-key: "+msg, "")
 		}
 		key = k
 	} else if u := strings.TrimSpace(req.User); u != "" {
@@ -145,7 +149,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request, _ httpr
 	}
 	res, err := s.runner.Run(r.Context(), areq)
 	if err != nil {
-		return s.runFailure(w, r, err)
+		return s.runFailure(w, r, &areq, err)
 	}
 	writeJSON(w, http.StatusOK, openai.NewChatCompletion(id, echo, created, openai.Reply{
 		Text: res.Text, ToolCalls: res.ToolCalls, FinishReason: res.StopReason, Usage: res.Usage,
@@ -192,10 +196,10 @@ func (s *Server) streamCompletion(w http.ResponseWriter, r *http.Request, areq a
 		if err == nil {
 			err = errors.New("run finished without starting")
 		}
-		return s.runFailure(w, r, err)
+		return s.runFailure(w, r, &areq, err)
 	}
 	if err != nil {
-		ae := s.failureError(r, err)
+		ae := s.failureError(r, &areq, err)
 		if ae == nil { // the client went away: nobody to tell
 			return nil
 		}
@@ -218,21 +222,22 @@ func (s *Server) streamCompletion(w http.ResponseWriter, r *http.Request, areq a
 }
 
 // runFailure answers a failed run that has not written anything yet.
-func (s *Server) runFailure(w http.ResponseWriter, r *http.Request, err error) error {
-	ae := s.failureError(r, err)
+func (s *Server) runFailure(w http.ResponseWriter, r *http.Request, areq *agent.Request, err error) error {
+	ae := s.failureError(r, areq, err)
 	if ae == nil {
 		return nil
 	}
 	var pe *provider.Error
-	if errors.As(err, &pe) && pe.Kind == provider.ErrRateLimit && pe.RetryAfter > 0 {
-		w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(pe.RetryAfter.Seconds()))))
+	if ae.Status == http.StatusTooManyRequests && errors.As(err, &pe) && pe.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(pe.RetryAfter.Seconds()))))
 	}
 	return ae
 }
 
 // failureError maps a failed run to the client's error; nil when the client
-// itself went away. The cause is logged here, never sent.
-func (s *Server) failureError(r *http.Request, err error) *openai.Error {
+// itself went away. The cause is logged here, never sent: provider messages
+// can name hosts, accounts or keys.
+func (s *Server) failureError(r *http.Request, areq *agent.Request, err error) *openai.Error {
 	if r.Context().Err() != nil && errors.Is(err, context.Canceled) || isKind(err, agent.ErrCanceled) {
 		s.log.Info("client went away, run canceled", "path", r.URL.Path)
 		return nil
@@ -244,10 +249,17 @@ func (s *Server) failureError(r *http.Request, err error) *openai.Error {
 	}
 	switch ae.Kind {
 	case agent.ErrUnknownAgent:
-		return openai.UnknownAgent(r.Header.Get("x-openclaw-agent-id"))
+		// Checked before the run; only a reload in between gets here.
+		return openai.UnknownAgent(areq.AgentID)
 	case agent.ErrUnknownModel:
-		s.log.Warn("run failed", "err", err)
-		return openai.UnknownModel(ae.Error())
+		if areq.Model != "" {
+			s.log.Warn("run failed", "err", err)
+			return openai.UnknownModel(areq.Model)
+		}
+		// The agent's own model: the gateway's config is at fault, not
+		// the client.
+		s.log.Error("run failed: the configured model cannot be used", "err", err)
+		return openai.Internal()
 	case agent.ErrBadRequest:
 		return openai.InvalidRequest(ae.Error(), "")
 	case agent.ErrTimeout:
