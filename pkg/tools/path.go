@@ -66,7 +66,7 @@ func checkPath(p string) *Result {
 
 // escapeResult is the answer to a path that leaves the workspace.
 func escapeResult(p string) Result {
-	return errorf("path escapes the workspace: %s (paths are relative to the workspace; absolute paths, .. above it and symbolic links out of it are refused)", p)
+	return errorf("path escapes the workspace: %s", p)
 }
 
 // fsResult turns an error of a file operation on path p into a Result for
