@@ -26,6 +26,10 @@ type Request struct {
 	Model       string
 	ClientTools []provider.ToolDef
 	ToolChoice  json.RawMessage
+	// ToolResults answer the client tool calls the session's last run ended
+	// with (role tool, ToolCallID set). When they do, they are the turn, as
+	// real tool results; otherwise Message is.
+	ToolResults []provider.Message
 	Params      provider.Params
 	// Timeout bounds the whole run; 0 means none.
 	Timeout time.Duration
@@ -56,6 +60,7 @@ type Event struct {
 	Text       string             // EventDelta
 	Tool       *provider.ToolCall // EventToolStart/End
 	ToolResult string             // EventToolEnd
+	ToolError  bool               // EventToolEnd: the result is an error
 	Usage      provider.Usage     // EventUsage: the sum so far
 	Provider   string             // EventStart, EventModel
 	Model      string             // EventStart, EventModel
@@ -81,8 +86,16 @@ type Result struct {
 	Payloads   []Payload
 	Usage      provider.Usage // summed over every model call of the run
 	StopReason string         // provider.StopEnd | StopLength | StopToolCalls
-	ToolCalls  []provider.ToolCall
+	ToolCalls  []provider.ToolCall // client tool calls the run ended with
+	ToolRuns   []ToolRun           // the agent's own tool calls, in order
 	Duration   time.Duration
+}
+
+// ToolRun is one call of a built-in tool during a run.
+type ToolRun struct {
+	Call    provider.ToolCall
+	Result  string
+	IsError bool
 }
 
 // ErrorKind classifies a failed run for the caller's status codes.

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/openclaw/openclaw-go/pkg/config"
 	"github.com/openclaw/openclaw-go/pkg/provider"
 	"github.com/openclaw/openclaw-go/pkg/session"
+	"github.com/openclaw/openclaw-go/pkg/tools"
 )
 
 // DefaultModel is used when no model is configured at all.
@@ -273,41 +275,135 @@ func (r *Runner) Run(ctx context.Context, req Request) (*Result, error) {
 		return nil, errorf(ErrInternal, err, "read session transcript: %v", err)
 	}
 	msgs := historyMessages(history)
-	msgs = append(msgs, provider.Message{Role: "user", Content: req.Message, Images: req.Images})
+	// A client answering the tool calls the last run ended with continues
+	// that exchange with real tool results; otherwise the turn is text.
+	var turn []session.Record
+	if results := pendingResults(msgs, req.ToolResults); results != nil {
+		for _, m := range results {
+			msgs = append(msgs, m)
+			turn = append(turn, session.Record{Type: session.TypeToolResult, RunID: runID, Text: m.Content, ToolCallID: m.ToolCallID, ToolName: m.ToolName, IsError: m.IsError})
+		}
+		msgs = answerToolCalls(msgs)
+	} else {
+		msgs = answerToolCalls(msgs)
+		msgs = append(msgs, provider.Message{Role: "user", Content: req.Message, Images: req.Images})
+		turn = append(turn, session.Record{Type: session.TypeUser, RunID: runID, Text: req.Message, Images: len(req.Images)})
+	}
+
+	entry, _ := cfg.Agent(agentID)
+	policy := tools.Resolve(cfg, entry)
+	clientTools := map[string]bool{}
+	for _, t := range req.ClientTools {
+		clientTools[t.Name] = true
+	}
+	var offered []provider.ToolDef
+	for _, d := range policy.Defs() {
+		if !clientTools[d.Name] { // the caller's own tool of that name wins
+			offered = append(offered, d)
+		}
+	}
+	offered = append(offered, req.ClientTools...)
 	preq := &provider.Request{
 		System:     r.systemPrompt(cfg, agentID, req.ExtraSystemPrompt),
 		Messages:   msgs,
-		Tools:      req.ClientTools,
+		Tools:      offered,
 		ToolChoice: req.ToolChoice,
 		Params:     req.Params,
 	}
+	ws := tools.NewWorkspace(cfg.Workspace(r.stateDir, agentID), cfg)
 
 	emit(Event{Type: EventStart, RunID: runID, SessionKey: key, SessionID: sess.ID})
-	resp, provID, model, err := r.callModels(ctx, st, chain, preq, runID, emit)
-	userRec := session.Record{Type: "user", RunID: runID, Text: req.Message, Images: len(req.Images)}
-	if err != nil {
-		rerr := r.ctxErr(ctx, err, "model call")
-		// The user's turn is kept, with the failure, so the transcript tells
-		// what happened; history skips runs that have no answer.
-		if aerr := sess.Append(userRec, session.Record{Type: "error", RunID: runID, Text: rerr.Error(), Provider: provID, Model: model}); aerr != nil {
-			r.log.Error("append transcript", "session", sess.ID, "err", aerr)
+	recs := turn
+	var text strings.Builder
+	var provID, model string
+	// Text of successive model calls is kept apart by a blank line, the same
+	// way in the stream and in the final text; it is sent with the first
+	// delta of a call that has text.
+	sepPending := false
+	emitText := func(ev Event) {
+		if ev.Type == EventDelta && sepPending {
+			sepPending = false
+			emit(Event{Type: EventDelta, RunID: runID, Text: "\n\n"})
+			text.WriteString("\n\n")
 		}
-		emit(Event{Type: EventError, RunID: runID, Err: rerr})
-		return nil, rerr
+		emit(ev)
+	}
+	for iter := 0; ; iter++ {
+		var resp *provider.Response
+		resp, provID, model, err = r.callModels(ctx, st, chain, preq, runID, iter > 0, emitText)
+		if err != nil {
+			rerr := r.ctxErr(ctx, err, "model call")
+			// The user's turn is kept, with the failure, so the transcript
+			// tells what happened; history skips runs that have no answer.
+			fail := append(turn, session.Record{Type: session.TypeError, RunID: runID, Text: rerr.Error(), Provider: provID, Model: model})
+			if aerr := sess.Append(fail...); aerr != nil {
+				r.log.Error("append transcript", "session", sess.ID, "err", aerr)
+			}
+			emit(Event{Type: EventError, RunID: runID, Err: rerr})
+			return nil, rerr
+		}
+		res.Usage = res.Usage.Add(resp.Usage)
+		emit(Event{Type: EventUsage, RunID: runID, Usage: res.Usage})
+		if sepPending && resp.Text != "" { // text that came without deltas
+			text.WriteString("\n\n")
+		}
+		text.WriteString(resp.Text)
+		if resp.Text != "" {
+			sepPending = true
+		}
+		u := resp.Usage
+		arec := session.Record{Type: session.TypeAssistant, RunID: runID, Text: resp.Text, ToolCalls: resp.ToolCalls,
+			Usage: &u, Provider: provID, Model: model, StopReason: resp.StopReason}
+		recs = append(recs, arec)
+		res.StopReason = resp.StopReason
+
+		var clientCalls, ownCalls []provider.ToolCall
+		for _, c := range resp.ToolCalls {
+			if clientTools[c.Name] {
+				clientCalls = append(clientCalls, c)
+			} else {
+				ownCalls = append(ownCalls, c)
+			}
+		}
+		if len(resp.ToolCalls) == 0 {
+			break
+		}
+		preq.Messages = append(preq.Messages, provider.Message{Role: "assistant", Content: resp.Text, ToolCalls: resp.ToolCalls})
+		for _, c := range ownCalls {
+			c := c
+			emit(Event{Type: EventToolStart, RunID: runID, Tool: &c})
+			out := policy.Call(ctx, ws, c.Name, json.RawMessage(c.Arguments))
+			if ctx.Err() != nil {
+				return nil, r.failRun(ctx, sess, turn, ctx.Err(), runID, emit)
+			}
+			emit(Event{Type: EventToolEnd, RunID: runID, Tool: &c, ToolResult: out.Text, ToolError: out.IsError})
+			res.ToolRuns = append(res.ToolRuns, ToolRun{Call: c, Result: out.Text, IsError: out.IsError})
+			preq.Messages = append(preq.Messages, provider.Message{Role: "tool", Content: out.Text, ToolCallID: c.ID, ToolName: c.Name, IsError: out.IsError})
+			recs = append(recs, session.Record{Type: session.TypeToolResult, RunID: runID, Text: out.Text, ToolCallID: c.ID, ToolName: c.Name, IsError: out.IsError})
+		}
+		if len(clientCalls) > 0 {
+			// The client runs its own tools: the run ends here and the next
+			// request answers them.
+			res.ToolCalls = clientCalls
+			res.StopReason = provider.StopToolCalls
+			break
+		}
+		if iter+1 >= MaxToolIterations {
+			r.log.Warn("tool loop stopped at the iteration limit", "limit", MaxToolIterations, "session", sess.ID)
+			note := fmt.Sprintf("[stopped after %d tool iterations]", MaxToolIterations)
+			emit(Event{Type: EventDelta, RunID: runID, Text: "\n\n" + note})
+			text.WriteString("\n\n" + note)
+			recs = append(recs, session.Record{Type: session.TypeAssistant, RunID: runID, Text: note, StopReason: provider.StopLength})
+			res.StopReason = provider.StopLength
+			break
+		}
 	}
 	res.Provider, res.Model = provID, model
-	res.Text = resp.Text
-	res.Usage = resp.Usage
-	res.StopReason = resp.StopReason
-	res.ToolCalls = resp.ToolCalls
+	res.Text = text.String()
 	if res.Text != "" {
 		res.Payloads = []Payload{{Text: res.Text}}
 	}
-	u := res.Usage
-	if err := sess.Append(userRec, session.Record{
-		Type: "assistant", RunID: runID, Text: resp.Text, ToolCalls: resp.ToolCalls,
-		Usage: &u, Provider: provID, Model: model, StopReason: resp.StopReason,
-	}); err != nil {
+	if err := sess.Append(recs...); err != nil {
 		rerr := errorf(ErrInternal, err, "append session transcript: %v", err)
 		emit(Event{Type: EventError, RunID: runID, Err: rerr})
 		return nil, rerr
@@ -315,6 +411,76 @@ func (r *Runner) Run(ctx context.Context, req Request) (*Result, error) {
 	res.Duration = time.Since(start)
 	emit(Event{Type: EventEnd, RunID: runID, Usage: res.Usage, Provider: provID, Model: model})
 	return res, nil
+}
+
+// MaxToolIterations bounds the model -> tools -> model loop of one run.
+const MaxToolIterations = 16
+
+// failRun records a run that ended without an answer and returns its error.
+func (r *Runner) failRun(ctx context.Context, sess *session.Session, turn []session.Record, err error, runID string, emit func(Event)) *Error {
+	rerr := r.ctxErr(ctx, err, "run")
+	fail := append(turn, session.Record{Type: session.TypeError, RunID: runID, Text: rerr.Error()})
+	if aerr := sess.Append(fail...); aerr != nil {
+		r.log.Error("append transcript", "session", sess.ID, "err", aerr)
+	}
+	emit(Event{Type: EventError, RunID: runID, Err: rerr})
+	return rerr
+}
+
+// answerToolCalls gives every tool call in msgs a result: a call the client
+// never answered gets an error result saying so, since model APIs refuse a
+// conversation with a call left open.
+func answerToolCalls(msgs []provider.Message) []provider.Message {
+	var out []provider.Message
+	for i := 0; i < len(msgs); i++ {
+		m := msgs[i]
+		out = append(out, m)
+		if m.Role != "assistant" || len(m.ToolCalls) == 0 {
+			continue
+		}
+		answered := map[string]bool{}
+		for i+1 < len(msgs) && msgs[i+1].Role == "tool" {
+			i++
+			answered[msgs[i].ToolCallID] = true
+			out = append(out, msgs[i])
+		}
+		for _, c := range m.ToolCalls {
+			if !answered[c.ID] {
+				out = append(out, provider.Message{Role: "tool", ToolCallID: c.ID, ToolName: c.Name, IsError: true, Content: "no result: the tool call was not answered"})
+			}
+		}
+	}
+	return out
+}
+
+// pendingResults returns the client's tool results as the next messages
+// when the history ends with an assistant turn whose tool calls they
+// answer; nil when there is no such pending exchange.
+func pendingResults(history []provider.Message, results []provider.Message) []provider.Message {
+	if len(results) == 0 || len(history) == 0 {
+		return nil
+	}
+	last := history[len(history)-1]
+	if last.Role != "assistant" || len(last.ToolCalls) == 0 {
+		return nil
+	}
+	names := map[string]string{}
+	for _, c := range last.ToolCalls {
+		names[c.ID] = c.Name
+	}
+	var out []provider.Message
+	for _, m := range results {
+		name, ok := names[m.ToolCallID]
+		if !ok {
+			return nil
+		}
+		m.Role = "tool"
+		if m.ToolName == "" {
+			m.ToolName = name
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 var errRunTimeout = errors.New("run timed out")
@@ -344,7 +510,7 @@ func (r *Runner) ctxErr(ctx context.Context, err error, what string) *Error {
 // callModels tries each model of the chain until one answers. A model that
 // fails with a retryable error before any text reached the caller hands over
 // to the next one.
-func (r *Runner) callModels(ctx context.Context, st *runnerState, chain []string, preq *provider.Request, runID string, emit func(Event)) (*provider.Response, string, string, error) {
+func (r *Runner) callModels(ctx context.Context, st *runnerState, chain []string, preq *provider.Request, runID string, alreadySent bool, emit func(Event)) (*provider.Response, string, string, error) {
 	var lastErr error
 	var provID, model string
 	for i, ref := range chain {
@@ -364,7 +530,7 @@ func (r *Runner) callModels(ctx context.Context, st *runnerState, chain []string
 		}
 		preq.Model = model
 		emit(Event{Type: EventModel, RunID: runID, Provider: provID, Model: model})
-		sent := false
+		sent := alreadySent
 		resp, err := p.Stream(ctx, preq, func(text string) {
 			if text == "" {
 				return
@@ -373,7 +539,6 @@ func (r *Runner) callModels(ctx context.Context, st *runnerState, chain []string
 			emit(Event{Type: EventDelta, RunID: runID, Text: text})
 		})
 		if err == nil {
-			emit(Event{Type: EventUsage, RunID: runID, Usage: resp.Usage})
 			return resp, provID, model, nil
 		}
 		lastErr = err

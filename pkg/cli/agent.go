@@ -102,7 +102,15 @@ type agentJSON struct {
 	SessionKey string          `json:"sessionKey"`
 	SessionID  string          `json:"sessionId"`
 	DurationMs int64           `json:"durationMs"`
+	Tools      []toolJSON      `json:"tools"`
 	Error      *string         `json:"error"`
+}
+
+type toolJSON struct {
+	Name      string `json:"name"`
+	Arguments string `json:"arguments"`
+	Result    string `json:"result"`
+	IsError   bool   `json:"isError"`
 }
 
 type usageJSON struct {
@@ -158,12 +166,22 @@ func runAgent(ctx context.Context, app *App, opts *agentOptions) error {
 
 	// Text mode streams each delta to stdout as it arrives.
 	wrote, endsNL := false, false
-	if !opts.json {
-		req.OnEvent = func(ev agent.Event) {
-			if ev.Type == agent.EventDelta {
+	// Tool calls are progress, not the reply: stderr, one line each.
+	req.OnEvent = func(ev agent.Event) {
+		switch ev.Type {
+		case agent.EventDelta:
+			if !opts.json {
 				io.WriteString(app.IO.Out, ev.Text)
 				wrote, endsNL = true, strings.HasSuffix(ev.Text, "\n")
 			}
+		case agent.EventToolStart:
+			fmt.Fprintf(app.IO.Err, "tool %s %s\n", ev.Tool.Name, oneLine(ev.Tool.Arguments, 200))
+		case agent.EventToolEnd:
+			status := "ok"
+			if ev.ToolError {
+				status = "error"
+			}
+			fmt.Fprintf(app.IO.Err, "tool %s %s: %s\n", ev.Tool.Name, status, oneLine(ev.ToolResult, 200))
 		}
 	}
 	res, runErr := runner.Run(ctx, req)
@@ -180,8 +198,11 @@ func runAgent(ctx context.Context, app *App, opts *agentOptions) error {
 		return nil
 	}
 
-	doc := agentJSON{OK: runErr == nil, Status: "ok", Payloads: []agent.Payload{}, AgentID: agentID, SessionKey: req.SessionKey}
+	doc := agentJSON{OK: runErr == nil, Status: "ok", Payloads: []agent.Payload{}, Tools: []toolJSON{}, AgentID: agentID, SessionKey: req.SessionKey}
 	if res != nil {
+		for _, t := range res.ToolRuns {
+			doc.Tools = append(doc.Tools, toolJSON{Name: t.Call.Name, Arguments: t.Call.Arguments, Result: t.Result, IsError: t.IsError})
+		}
 		doc.Text, doc.Model, doc.Provider = res.Text, res.Model, res.Provider
 		if res.Payloads != nil {
 			doc.Payloads = res.Payloads
@@ -223,4 +244,13 @@ func runError(err error) error {
 		}
 	}
 	return &ExitError{Code: ExitFailure, Err: err}
+}
+
+// oneLine shortens s to one line of at most n runes for progress output.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
