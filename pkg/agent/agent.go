@@ -84,8 +84,8 @@ type Result struct {
 	Model      string
 	Text       string
 	Payloads   []Payload
-	Usage      provider.Usage // summed over every model call of the run
-	StopReason string         // provider.StopEnd | StopLength | StopToolCalls
+	Usage      provider.Usage      // summed over every model call of the run
+	StopReason string              // provider.StopEnd | StopLength | StopToolCalls
 	ToolCalls  []provider.ToolCall // client tool calls the run ended with
 	ToolRuns   []ToolRun           // the agent's own tool calls, in order
 	Duration   time.Duration
