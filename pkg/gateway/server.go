@@ -151,6 +151,10 @@ func (s *Server) SetReady(ok bool) { s.ready.Store(ok) }
 // ServeHTTP serves a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
+// routeHooks add the routes of features that live in their own files
+// (each registers itself in an init function, so files do not collide).
+var routeHooks []func(s *Server, rt *httprouter.Router)
+
 // handlerFunc is a handler that returns its error for the one writer.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error
 
@@ -176,6 +180,9 @@ func (s *Server) routes() http.Handler {
 	rt.POST("/v1/chat/completions", s.handle(s.chatCompletions))
 	rt.GET("/v1/models", s.handle(s.models))
 	rt.GET("/v1/models/*id", s.handle(s.model))
+	for _, add := range routeHooks {
+		add(s, rt)
+	}
 
 	rt.NotFound = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, notFound(r))
