@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -296,44 +297,46 @@ func writeFile(root *os.Root, p string, data []byte, mkdir bool) Result {
 	return Result{}
 }
 
-// finalTarget follows symbolic links in the last element of p, so that a
+// finalTarget follows symbolic links in the last element of name, so that a
 // write replaces what a link points to. Each hop is checked by os.Root:
 // a link out of the workspace (absolute, or .. above it) is refused.
-func finalTarget(root *os.Root, p string) (string, *Result) {
+func finalTarget(root *os.Root, name string) (string, *Result) {
+	fail := func(err error) (string, *Result) {
+		r := fsResult(name, err)
+		return "", &r
+	}
+	p := name
 	for range maxSymlinkHops {
 		fi, err := root.Lstat(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			return p, nil
 		}
 		if err != nil {
-			r := fsResult(p, err)
-			return "", &r
+			return fail(err)
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
 			return p, nil
 		}
 		// Refuse a link that resolves outside, even a dangling one.
 		if _, err := root.Stat(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			r := fsResult(p, err)
-			return "", &r
+			return fail(err)
 		}
 		link, err := root.Readlink(p)
 		if err != nil {
-			r := fsResult(p, err)
-			return "", &r
-		}
-		if r := checkPath(link); r != nil {
-			e := escapeResult(p)
-			return "", &e
+			return fail(err)
 		}
 		// Join without cleaning: os.Root resolves ".." after the links
 		// before it, which lexical cleaning would not.
-		if dir, _ := splitLast(p); dir != "" {
+		if dir, _ := splitLast(p); dir != "" && !filepath.IsAbs(link) {
 			link = dir + "/" + link
+		}
+		if checkPath(link) != nil {
+			r := escapeResult(name)
+			return "", &r
 		}
 		p = link
 	}
-	r := errorf("too many levels of symbolic links: %s", p)
+	r := errorf("too many levels of symbolic links: %s", name)
 	return "", &r
 }
 

@@ -47,7 +47,9 @@ func isEscape(err error) bool {
 
 // checkPath refuses, before any file system access, a path that is empty
 // or visibly outside the workspace. Symbolic links are left to os.Root,
-// which refuses those that lead outside when the path is used.
+// which refuses those that lead outside when the path is used. The lexical
+// check may refuse a path that links would bring back inside
+// ("link/../.."); that is the safe side.
 func checkPath(p string) *Result {
 	if p == "" {
 		r := errorf("invalid arguments: %q must not be empty", "path")
@@ -58,6 +60,13 @@ func checkPath(p string) *Result {
 		return &r
 	}
 	if filepath.IsAbs(p) || strings.HasPrefix(p, "/") || strings.HasPrefix(p, `\`) || filepath.VolumeName(p) != "" {
+		r := escapeResult(p)
+		return &r
+	}
+	// Lexically above the workspace ("a/../.."). os.Root would refuse it
+	// too, but only after looking up (or creating) the names before the
+	// "..", which could report a missing file instead.
+	if c := filepath.ToSlash(filepath.Clean(p)); c == ".." || strings.HasPrefix(c, "../") {
 		r := escapeResult(p)
 		return &r
 	}
