@@ -89,6 +89,9 @@ type Result struct {
 	ToolCalls  []provider.ToolCall // client tool calls the run ended with
 	ToolRuns   []ToolRun           // the agent's own tool calls, in order
 	Duration   time.Duration
+	// ModelTime is the time spent waiting on model calls, so that callers
+	// can tell their own overhead apart (metrics).
+	ModelTime time.Duration
 }
 
 // ToolRun is one call of a built-in tool during a run.

@@ -330,7 +330,9 @@ func (r *Runner) Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	for iter := 0; ; iter++ {
 		var resp *provider.Response
+		callStart := time.Now()
 		resp, provID, model, err = r.callModels(ctx, st, chain, preq, runID, iter > 0, emitText)
+		res.ModelTime += time.Since(callStart)
 		if err != nil {
 			rerr := r.ctxErr(ctx, err, "model call")
 			// The user's turn is kept, with the failure, so the transcript

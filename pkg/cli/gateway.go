@@ -65,8 +65,15 @@ change of the config file reloads the config live.`
 	cmd := &cobra.Command{Use: "gateway", Short: "Run the gateway daemon (same as gateway serve)", Long: long, Args: cobra.NoArgs, RunE: serve}
 	addFlags(cmd)
 	cmd.AddCommand(serveCmd)
+	for _, sub := range gatewaySubcommands {
+		cmd.AddCommand(sub(app))
+	}
 	return cmd
 }
+
+// gatewaySubcommands are the other `openclaw gateway` subcommands, added by
+// their own files in init functions (call, status, install, uninstall).
+var gatewaySubcommands []func(*App) *cobra.Command
 
 const drainTimeout = 10 * time.Second
 

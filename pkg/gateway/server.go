@@ -80,7 +80,11 @@ func New(opts Options) (*Server, error) {
 	if err := s.Apply(opts.Runner.Config()); err != nil {
 		return nil, err
 	}
-	s.handler = s.middleware(s.routes())
+	h := s.routes()
+	for _, wrap := range middlewareHooks {
+		h = wrap(s, h)
+	}
+	s.handler = s.middleware(h)
 	return s, nil
 }
 
@@ -154,6 +158,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // routeHooks add the routes of features that live in their own files
 // (each registers itself in an init function, so files do not collide).
 var routeHooks []func(s *Server, rt *httprouter.Router)
+
+// middlewareHooks wrap the router, inside the security-header and access-log
+// middleware (CORS, metrics), in registration order.
+var middlewareHooks []func(s *Server, next http.Handler) http.Handler
 
 // handlerFunc is a handler that returns its error for the one writer.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error
