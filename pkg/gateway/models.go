@@ -31,11 +31,15 @@ func (s *Server) model(w http.ResponseWriter, r *http.Request, ps httprouter.Par
 		return err
 	}
 	id := strings.TrimPrefix(ps.ByName("id"), "/")
-	for _, m := range openai.NewModelList(s.state.Load().cfg.AgentIDs()).Data {
-		if m.ID == id {
-			writeJSON(w, http.StatusOK, m)
-			return nil
-		}
+	if id == "" { // GET /v1/models/: a trailing slash, not a model
+		return notFound(r)
 	}
-	return openai.NotFound("The model '" + id + "' does not exist")
+	if m, ok := openai.NewModelList(s.state.Load().cfg.AgentIDs()).Find(id); ok {
+		writeJSON(w, http.StatusOK, m)
+		return nil
+	}
+	// OpenAI's code, so SDKs recognise it.
+	e := openai.NotFound("The model '" + id + "' does not exist")
+	e.Code = "model_not_found"
+	return e
 }
