@@ -332,12 +332,19 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		rw := &recorder{ResponseWriter: w}
 		next.ServeHTTP(rw, r)
 		status := rw.status
-		if status == 0 {
+		switch {
+		case status == 0 && r.Context().Err() != nil:
+			status = statusClientClosed // nothing was sent: the client left first
+		case status == 0:
 			status = http.StatusOK
 		}
 		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", status, "bytes", rw.bytes, "dur", time.Since(start).Round(time.Microsecond), "id", id)
 	})
 }
+
+// statusClientClosed is logged (never sent) for a request whose client went
+// away before any response: nginx's 499.
+const statusClientClosed = 499
 
 func newRequestID() string {
 	var b [8]byte
