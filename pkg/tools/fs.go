@@ -75,6 +75,9 @@ func (readTool) Run(ctx context.Context, ws Workspace, raw json.RawMessage) (Res
 	if r := checkPath(a.Path); r != nil {
 		return *r, nil
 	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
 	root, err := ws.open()
 	if err != nil {
 		return Result{}, err

@@ -31,14 +31,14 @@ func newFixture(t *testing.T) fixture {
 	return fx
 }
 
-func mkdir(t *testing.T, dir string) {
+func mkdir(t testing.TB, dir string) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func put(t *testing.T, path, content string) {
+func put(t testing.TB, path, content string) {
 	t.Helper()
 	mkdir(t, filepath.Dir(path))
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
@@ -46,7 +46,7 @@ func put(t *testing.T, path, content string) {
 	}
 }
 
-func symlink(t *testing.T, target, link string) {
+func symlink(t testing.TB, target, link string) {
 	t.Helper()
 	mkdir(t, filepath.Dir(link))
 	if err := os.Symlink(target, link); err != nil {
@@ -54,7 +54,7 @@ func symlink(t *testing.T, target, link string) {
 	}
 }
 
-func readFile(t *testing.T, path string) string {
+func readFile(t testing.TB, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -64,7 +64,7 @@ func readFile(t *testing.T, path string) string {
 }
 
 // run calls a built-in tool directly (no policy) and fails on a Go error.
-func run(t *testing.T, ws Workspace, name, args string) Result {
+func run(t testing.TB, ws Workspace, name, args string) Result {
 	t.Helper()
 	tool, ok := Lookup(name)
 	if !ok {
@@ -79,7 +79,7 @@ func run(t *testing.T, ws Workspace, name, args string) Result {
 
 // tree lists every path under dir (relative, sorted, dirs with /), and
 // the content of the regular files, to see that nothing else changed.
-func tree(t *testing.T, dir string) map[string]string {
+func tree(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	m := map[string]string{}
 	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
@@ -114,7 +114,7 @@ func keys(m map[string]string) []string {
 }
 
 // noTemps fails if a write left a temporary file anywhere in dir.
-func noTemps(t *testing.T, dir string) {
+func noTemps(t testing.TB, dir string) {
 	t.Helper()
 	for _, p := range keys(tree(t, dir)) {
 		if strings.Contains(p, ".openclaw-tmp-") {
