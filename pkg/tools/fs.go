@@ -83,18 +83,19 @@ func (readTool) Run(ctx context.Context, ws Workspace, raw json.RawMessage) (Res
 		return Result{}, err
 	}
 	defer root.Close()
-	f, err := root.Open(a.Path)
-	if err != nil {
-		return fsResult(a.Path, err), nil
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil {
+	// Stat before opening: opening a FIFO would block until a writer came.
+	if fi, err := root.Stat(a.Path); err != nil {
 		return fsResult(a.Path, err), nil
 	} else if fi.IsDir() {
 		return errorf("is a directory: %s (use ls to list it)", a.Path), nil
 	} else if !fi.Mode().IsRegular() {
 		return errorf("not a regular file: %s", a.Path), nil
 	}
+	f, err := root.Open(a.Path)
+	if err != nil {
+		return fsResult(a.Path, err), nil
+	}
+	defer f.Close()
 	return readLines(ctx, f, a)
 }
 
@@ -272,6 +273,9 @@ func writeFile(root *os.Root, p string, data []byte, mkdir bool) Result {
 		if fi.IsDir() {
 			return errorf("is a directory: %s", p)
 		}
+		if !fi.Mode().IsRegular() {
+			return errorf("not a regular file: %s", p)
+		}
 		mode = fi.Mode().Perm()
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fsResult(p, err)
@@ -435,6 +439,9 @@ func (editTool) Run(ctx context.Context, ws Workspace, raw json.RawMessage) (Res
 	if fi.IsDir() {
 		return errorf("is a directory: %s", a.Path), nil
 	}
+	if !fi.Mode().IsRegular() {
+		return errorf("not a regular file: %s", a.Path), nil
+	}
 	data, err := root.ReadFile(a.Path)
 	if err != nil {
 		return fsResult(a.Path, err), nil
@@ -495,16 +502,16 @@ func (lsTool) Run(ctx context.Context, ws Workspace, raw json.RawMessage) (Resul
 		return Result{}, err
 	}
 	defer root.Close()
+	if fi, err := root.Stat(p); err != nil {
+		return fsResult(p, err), nil
+	} else if !fi.IsDir() {
+		return errorf("not a directory: %s (use read to see a file)", p), nil
+	}
 	f, err := root.Open(p)
 	if err != nil {
 		return fsResult(p, err), nil
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil {
-		return fsResult(p, err), nil
-	} else if !fi.IsDir() {
-		return errorf("not a directory: %s (use read to see a file)", p), nil
-	}
 	entries, err := f.ReadDir(-1)
 	if err != nil {
 		return fsResult(p, err), nil
