@@ -393,8 +393,11 @@ func (r *Runner) Run(ctx context.Context, req Request) (*Result, error) {
 		if iter+1 >= MaxToolIterations {
 			r.log.Warn("tool loop stopped at the iteration limit", "limit", MaxToolIterations, "session", sess.ID)
 			note := fmt.Sprintf("[stopped after %d tool iterations]", MaxToolIterations)
-			emit(Event{Type: EventDelta, RunID: runID, Text: "\n\n" + note})
-			text.WriteString("\n\n" + note)
+			if text.Len() > 0 {
+				note = "\n\n" + note
+			}
+			emit(Event{Type: EventDelta, RunID: runID, Text: note})
+			text.WriteString(note)
 			recs = append(recs, session.Record{Type: session.TypeAssistant, RunID: runID, Text: note, StopReason: provider.StopLength})
 			res.StopReason = provider.StopLength
 			break
