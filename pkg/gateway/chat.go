@@ -19,23 +19,27 @@ import (
 	"github.com/openclaw/openclaw-go/pkg/session"
 )
 
-// bodyTimeout bounds how long a client may take to send its request body.
+// bodyTimeout bounds how long a client may take to send its request body
+// (408 after it).
 const bodyTimeout = 30 * time.Second
 
 // readBody reads the request body within the size limit and the body
 // timeout. An oversized body is refused from Content-Length before any of it
 // is read, and never read whole into memory otherwise.
-func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
+func readBody(w http.ResponseWriter, r *http.Request, max int64, timeout time.Duration) ([]byte, error) {
 	if r.ContentLength > max {
 		return nil, openai.PayloadTooLarge()
 	}
 	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(bodyTimeout))
+	_ = rc.SetReadDeadline(time.Now().Add(timeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
-	// The deadline was for the body only: clear it so it cannot cut a long
-	// stream's connection (and cancel its context) later.
-	_ = rc.SetReadDeadline(time.Time{})
 	if err != nil {
+		// The rest of the body will not be read: close the connection after
+		// the answer instead of letting the server wait for a stalled body
+		// before it (which it does for small bodies, with no deadline once
+		// cleared). A timed-out deadline stays in the past for the same
+		// reason.
+		w.Header().Set("Connection", "close")
 		var mbe *http.MaxBytesError
 		switch {
 		case errors.As(err, &mbe):
@@ -45,6 +49,9 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error)
 		}
 		return nil, openai.InvalidRequest("could not read the request body", "")
 	}
+	// The deadline was for the body only: clear it so it cannot cut a long
+	// stream's connection (and cancel its context) later.
+	_ = rc.SetReadDeadline(time.Time{})
 	return body, nil
 }
 
@@ -60,7 +67,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request, _ httpr
 	}
 	cfg := s.state.Load().cfg
 	cc := cfg.Gateway.HTTP.Endpoints.ChatCompletions
-	body, err := readBody(w, r, cc.MaxBodyBytes)
+	body, err := readBody(w, r, cc.MaxBodyBytes, s.bodyTimeout)
 	if err != nil {
 		return err
 	}

@@ -53,6 +53,10 @@ type Server struct {
 	auth   AuthOverride
 	now    func() time.Time
 
+	// bodyTimeout bounds reading a request body: the constant of the same
+	// name, shorter in tests.
+	bodyTimeout time.Duration
+
 	state   atomic.Pointer[serverState]
 	ready   atomic.Bool
 	handler http.Handler
@@ -70,7 +74,7 @@ type serverState struct {
 
 // New returns a Server for the runner's current config.
 func New(opts Options) (*Server, error) {
-	s := &Server{runner: opts.Runner, log: opts.Log, auth: opts.Auth, now: opts.Now}
+	s := &Server{runner: opts.Runner, log: opts.Log, auth: opts.Auth, now: opts.Now, bodyTimeout: bodyTimeout}
 	if s.log == nil {
 		s.log = log.New(nilWriter{})
 	}
