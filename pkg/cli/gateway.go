@@ -185,6 +185,12 @@ func runGatewayServe(ctx context.Context, app *App, opts *gatewayOptions) error 
 			return
 		}
 		old := runner.Config()
+		// The listener stays where it is: a reload must not turn auth off
+		// on a network address any more than a start may.
+		if m := firstSet(ov.Mode, next.Gateway.Auth.Mode); m == gateway.AuthNone && !isLoopbackHost(host) {
+			lg.Error("config reload refused, keeping the old config", "why", why, "err", fmt.Sprintf("auth mode none on %s would let anyone on the network run agents", host))
+			return
+		}
 		if err := srv.Apply(next); err != nil {
 			lg.Error("config reload refused, keeping the old config", "why", why, "err", err)
 			return
