@@ -443,6 +443,24 @@ func TestPanicIsJSON(t *testing.T) {
 	}
 }
 
+// TestPanicMidStream: a panic after the stream started ends the stream
+// with an error event and [DONE], not a JSON body inside it.
+func TestPanicMidStream(t *testing.T) {
+	p := fakeProvider{fn: func(_ context.Context, _ *provider.Request, onDelta func(string)) (*provider.Response, error) {
+		onDelta("partial ")
+		panic("provider bug")
+	}}
+	s, logs := newTestServer(t, p, nil)
+	w := post(s, hiStream)
+	want := "data: {\"error\":{\"message\":\"internal error\",\"type\":\"api_error\"}}\n\ndata: [DONE]\n\n"
+	if w.Code != 200 || !strings.HasSuffix(w.Body.String(), want) || !strings.Contains(w.Body.String(), `"content":"partial "`) || strings.Contains(w.Body.String(), "param") {
+		t.Errorf("got %d %q", w.Code, w.Body)
+	}
+	if !strings.Contains(logs.String(), "panic in handler") {
+		t.Errorf("panic not logged:\n%s", logs)
+	}
+}
+
 var requestID = regexp.MustCompile(`^[0-9a-f]{16}$`)
 
 func checkCommonHeaders(t *testing.T, h http.Header) {
