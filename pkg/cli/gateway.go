@@ -163,7 +163,11 @@ func runGatewayServe(ctx context.Context, app *App, opts *gatewayOptions) error 
 	}
 	ln, err := gateway.Listen(ctx, host, port)
 	if err != nil {
-		return exitErr(ExitFailure, "listen on %s: %v", net.JoinHostPort(host, strconv.Itoa(port)), err)
+		addr := net.JoinHostPort(host, strconv.Itoa(port))
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return exitErr(ExitFailure, "listen on %s: the address is already in use (another gateway?); stop it or choose another port with --port", addr)
+		}
+		return exitErr(ExitFailure, "listen on %s: %v", addr, err)
 	}
 	hs := gateway.NewHTTPServer(srv, lg)
 	serveErr := make(chan error, 1)
