@@ -317,6 +317,18 @@ func (h *responsesHandler) stream(w http.ResponseWriter, r *http.Request, areq a
 			send(buf)
 		}
 	}
+	defer func() {
+		// A panic before the stream started is the router's: a JSON 500.
+		// After it, a JSON body would corrupt the stream: end it properly.
+		if v := recover(); v != nil {
+			if !started {
+				panic(v)
+			}
+			s.log.Error("panic in handler", "path", r.URL.Path, "panic", v)
+			buf = st.Finished(buf[:0], openresponses.Failed(m.id, m.model, m.created, openai.Internal()))
+			send(openresponses.AppendDone(buf))
+		}
+	}()
 	res, err := s.runner.Run(r.Context(), areq)
 	if !started {
 		if err == nil {

@@ -524,6 +524,26 @@ func TestResponsesStreamErrorBeforeStart(t *testing.T) {
 	}
 }
 
+func TestResponsesStreamPanic(t *testing.T) {
+	p := fakeProvider{fn: func(ctx context.Context, req *provider.Request, onDelta func(string)) (*provider.Response, error) {
+		onDelta("half")
+		panic("boom")
+	}}
+	s, logs := rsServer(t, p, nil)
+	w := rsPost(s, `{"model":"openclaw","stream":true,"input":"hi"}`)
+	types, datas := rsEvents(t, w.Body.String())
+	want := []string{"response.created", "response.in_progress", "response.output_item.added", "response.content_part.added", "response.output_text.delta", "response.failed", "[DONE]"}
+	if !reflect.DeepEqual(types, want) {
+		t.Fatalf("events %q", types)
+	}
+	if e := datas[5]["response"].(map[string]any)["error"]; !reflect.DeepEqual(e, map[string]any{"code": "server_error", "message": "internal error"}) {
+		t.Errorf("error %v", e)
+	}
+	if !strings.Contains(logs.String(), "panic in handler path=/v1/responses panic=boom") {
+		t.Errorf("log: %s", logs)
+	}
+}
+
 // TestResponsesStreamFlushesAndCancels reads a real stream: the first delta
 // arrives while the model is still running, and hanging up cancels the
 // model call.
