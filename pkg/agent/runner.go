@@ -106,6 +106,9 @@ func (r *Runner) SetConfig(cfg *config.Config) {
 	r.state.Store(st)
 }
 
+// StateDir returns the state dir the runner keeps sessions under.
+func (r *Runner) StateDir() string { return r.stateDir }
+
 // Config returns the configuration in force.
 func (r *Runner) Config() *config.Config { return r.state.Load().cfg }
 
