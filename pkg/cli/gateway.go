@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/charmbracelet/log"
 	"github.com/spf13/cobra"
 
 	"github.com/openclaw/openclaw-go/pkg/agent"
@@ -78,15 +79,19 @@ var gatewaySubcommands []func(*App) *cobra.Command
 const drainTimeout = 10 * time.Second
 
 func runGatewayServe(ctx context.Context, app *App, opts *gatewayOptions) error {
-	lg := app.Log.WithPrefix("gateway")
-	if opts.verbose {
-		app.Log.SetLevel(-4) // debug
-	}
 	lc, err := app.loadConfig()
 	if err != nil {
 		return err
 	}
 	cfg := lc.cfg
+	// After loadConfig, which applies logging.level: --verbose wins over
+	// it. The component loggers are derived after that, since charm log
+	// copies the level and format into each derived logger.
+	if opts.verbose {
+		app.Log.SetLevel(log.DebugLevel)
+	}
+	lg := app.Log.WithPrefix("gateway")
+	agentLog := app.Log.WithPrefix("agent")
 
 	port := cfg.Gateway.Port
 	if v := os.Getenv("OPENCLAW_GATEWAY_PORT"); v != "" {
@@ -156,7 +161,7 @@ func runGatewayServe(ctx context.Context, app *App, opts *gatewayOptions) error 
 		return exitErr(ExitConfig, "auth mode password needs a password: --password-file FILE, OPENCLAW_GATEWAY_PASSWORD, or openclaw config set gateway.auth.password")
 	}
 
-	runner := agent.New(agent.Options{StateDir: lc.stateDir, Config: cfg, Log: app.Log.WithPrefix("agent")})
+	runner := agent.New(agent.Options{StateDir: lc.stateDir, Config: cfg, Log: agentLog})
 	srv, err := gateway.New(gateway.Options{Runner: runner, Log: lg, Auth: ov})
 	if err != nil {
 		return exitErr(ExitConfig, "%v", err)
@@ -203,6 +208,20 @@ func runGatewayServe(ctx context.Context, app *App, opts *gatewayOptions) error 
 			lg.Warn("gateway.port and gateway.bind apply on restart")
 		}
 		app.applyLogConfig(next.Logging.Level, next.Logging.Format)
+		if opts.verbose {
+			app.Log.SetLevel(log.DebugLevel)
+		}
+		// The derived loggers follow: logging.level and logging.format
+		// apply live (flags and OPENCLAW_LOG_LEVEL still win, as in
+		// applyLogConfig, which left app.Log alone then).
+		for _, l := range []*log.Logger{lg, agentLog} {
+			l.SetLevel(app.Log.GetLevel())
+			if app.logFormat == "" {
+				if f, err := parseLogFormat(next.Logging.Format); err == nil {
+					l.SetFormatter(f)
+				}
+			}
+		}
 		lg.Info("config reloaded", "why", why, "chatCompletions", next.Gateway.HTTP.Endpoints.ChatCompletions.Enabled)
 	}
 

@@ -150,6 +150,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request, _ httpr
 		Params:            req.Params(),
 		Timeout:           time.Duration(cfg.Agents.Defaults.TimeoutSeconds) * time.Second,
 	}
+	s.log.Debug("run", "agent", agentID, "session", key, "stream", req.Stream, "images", len(images))
 	id, created, echo := openai.NewCompletionID(), time.Now().Unix(), req.EchoModel()
 	if req.Stream {
 		return s.streamCompletion(w, r, areq, openai.NewStream(id, echo, created), req.IncludeUsage)
