@@ -39,7 +39,7 @@ const maxResponseIDs = 10000
 
 func init() {
 	routeHooks = append(routeHooks, func(s *Server, rt *httprouter.Router) {
-		h := &responsesHandler{s: s, ids: newResponseIDs(filepath.Join(runnerStateDir(s.runner), responseIDsFile), maxResponseIDs,
+		h := &responsesHandler{s: s, ids: newResponseIDs(filepath.Join(s.runner.StateDir(), responseIDsFile), maxResponseIDs,
 			func() bool { return s.state.Load().cfg.Session.Fsync }, s.log)}
 		rt.POST(responsesPath, s.handle(h.serve))
 	})
@@ -57,12 +57,6 @@ func init() {
 			next.ServeHTTP(w, r)
 		})
 	})
-}
-
-// runnerStateDir is the runner's state dir, read off its session store
-// (<state>/agents/<id>/sessions) for want of an accessor on agent.Runner.
-func runnerStateDir(r *agent.Runner) string {
-	return filepath.Dir(filepath.Dir(filepath.Dir(r.Store().SessionsDir("main"))))
 }
 
 func (s *Server) responsesEnabled() error {
