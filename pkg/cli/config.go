@@ -40,8 +40,15 @@ the write is atomic, and the previous file is kept as openclaw.toml.bak
 		newConfigValidateCmd(app),
 		newConfigListCmd(app),
 	)
+	for _, sub := range configSubcommands {
+		cmd.AddCommand(sub(app))
+	}
 	return cmd
 }
+
+// configSubcommands are further `openclaw config` subcommands, added by
+// their own files in init functions (import).
+var configSubcommands []func(*App) *cobra.Command
 
 // configErr turns an error of the config package into exit 1 (a problem
 // with the config, not with how the command was called).

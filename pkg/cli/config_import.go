@@ -16,17 +16,7 @@ import (
 // import to it as the tree is built. (This file's init runs after
 // config.go's, which registered the constructor: Go runs a package's files
 // in name order.)
-func init() {
-	for i, newCmd := range commands {
-		commands[i] = func(app *App) *cobra.Command {
-			c := newCmd(app)
-			if c.Name() == "config" {
-				c.AddCommand(newConfigImportCmd(app))
-			}
-			return c
-		}
-	}
-}
+func init() { configSubcommands = append(configSubcommands, newConfigImportCmd) }
 
 type configImportOptions struct {
 	IO        IO
