@@ -129,9 +129,12 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request, _ httpr
 	if aerr != nil {
 		return aerr
 	}
-	images, aerr := openai.DecodeImages(prompt.ImageParts, openai.ImageLimits{
-		MaxParts: cc.MaxImageParts, MaxTotalBytes: cc.MaxTotalImageBytes, AllowURL: cc.Images.AllowURL,
-	})
+	lim := openai.ImageLimits{MaxParts: cc.MaxImageParts, MaxTotalBytes: cc.MaxTotalImageBytes, AllowURL: cc.Images.AllowURL}
+	urls, aerr := fetchImages(r.Context(), prompt.ImageParts, lim)
+	if aerr != nil {
+		return aerr
+	}
+	images, aerr := openai.DecodeImages(urls, lim)
 	if aerr != nil {
 		return aerr
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -684,5 +685,62 @@ func TestTrustedProxyLimiter(t *testing.T) {
 	}
 	if c := get("", "t0k"); c != 200 {
 		t.Errorf("loopback exempt: %d, want 200", c)
+	}
+}
+
+// TestRemoteImages: with images.allowUrl the gateway fetches http(s) image
+// URLs and hands the model the bytes, within the same limits; without it
+// they are refused.
+func TestRemoteImages(t *testing.T) {
+	png, _ := base64.StdEncoding.DecodeString("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+	img := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/cat.png":
+			w.Header().Set("Content-Type", "application/octet-stream") // sniffed instead
+			w.Write(png)
+		case "/big.png":
+			w.Write(bytes.Repeat(png, 10))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer img.Close()
+	var got []provider.Image
+	p := fakeProvider{fn: func(ctx context.Context, req *provider.Request, onDelta func(string)) (*provider.Response, error) {
+		got = req.Messages[len(req.Messages)-1].Images
+		return replyWith("a cat").Stream(ctx, req, onDelta)
+	}}
+	body := func(urls ...string) string {
+		var parts []string
+		for _, u := range urls {
+			parts = append(parts, `{"type":"image_url","image_url":{"url":"`+u+`"}}`)
+		}
+		return `{"messages":[{"role":"user","content":[{"type":"text","text":"what is it?"},` + strings.Join(parts, ",") + `]}]}`
+	}
+
+	s, _ := newTestServer(t, p, nil)
+	if w := post(s, body(img.URL+"/cat.png")); w.Code != 400 || !strings.Contains(w.Body.String(), "image 1: remote image URLs are not allowed") {
+		t.Errorf("allowUrl off: %d %s", w.Code, w.Body)
+	}
+
+	s, _ = newTestServer(t, p, func(c *config.Config) {
+		c.Gateway.HTTP.Endpoints.ChatCompletions.Images.AllowURL = true
+		c.Gateway.HTTP.Endpoints.ChatCompletions.MaxTotalImageBytes = 5 * int64(len(png))
+	})
+	dataURL := "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
+	if w := post(s, body(dataURL, img.URL+"/cat.png")); w.Code != 200 {
+		t.Fatalf("got %d %s", w.Code, w.Body)
+	}
+	if len(got) != 2 || got[1].MIME != "image/png" || !bytes.Equal(got[1].Data, png) || !bytes.Equal(got[0].Data, png) {
+		t.Errorf("the model got %d images: %+v", len(got), got)
+	}
+	for _, tt := range []struct{ url, want string }{
+		{img.URL + "/missing.png", "image 1: fetching the image URL failed: HTTP 404"},
+		{img.URL + "/big.png", "images too large: image 1 takes them over the limit of 350 bytes in total (gateway.http.endpoints.chatCompletions.maxTotalImageBytes)"},
+		{"http://127.0.0.1:1/x.png", "image 1: could not fetch the image URL"},
+	} {
+		if w := post(s, body(tt.url)); w.Code != 400 || w.Body.String() != `{"error":{"message":"`+tt.want+`","type":"invalid_request_error","param":"messages","code":null}}`+"\n" {
+			t.Errorf("%s: %d %s", tt.url, w.Code, w.Body)
+		}
 	}
 }
