@@ -26,7 +26,7 @@ var wsServers sync.Map // *Server -> *ws.Server
 func mountWebSocket(s *Server, rt *httprouter.Router) {
 	wss := ws.New(ws.Options{
 		Runner:    s.runner,
-		Log:       s.log.WithPrefix("ws"),
+		Log:       s.log,
 		Authorize: s.AuthorizeConnect,
 		Ready:     s.ready.Load,
 		Version:   buildVersion(),

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"runtime"
 	"strconv"
@@ -113,8 +114,11 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 	fail := func(refused bool, reason string, err error) (*Client, error) {
 		return nil, &DialError{URL: u, Refused: refused, Reason: reason, Err: err}
 	}
-	conn, _, err := websocket.Dial(hctx, u, &websocket.DialOptions{CompressionMode: websocket.CompressionDisabled})
+	conn, resp, err := websocket.Dial(hctx, u, &websocket.DialOptions{CompressionMode: websocket.CompressionDisabled})
 	if err != nil {
+		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+			return fail(false, fmt.Sprintf("not a WebSocket endpoint: HTTP %d", resp.StatusCode), err)
+		}
 		return fail(false, dialReason(hctx, err), err)
 	}
 	conn.SetReadLimit(maxFrame)
@@ -210,11 +214,7 @@ func dialReason(ctx context.Context, err error) string {
 	if errors.As(err, &ne) {
 		return ne.Err.Error()
 	}
-	msg := err.Error()
-	if i := strings.LastIndex(msg, ": "); i >= 0 && strings.Contains(msg, "expected handshake response status code") {
-		return "not a WebSocket endpoint" + msg[i:]
-	}
-	return msg
+	return err.Error()
 }
 
 func readReason(ctx context.Context, err error) string {
