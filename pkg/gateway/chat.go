@@ -49,8 +49,9 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64, timeout time.Du
 		}
 		return nil, openai.InvalidRequest("could not read the request body", "")
 	}
-	// The deadline was for the body only: clear it so it cannot cut a long
-	// stream's connection (and cancel its context) later.
+	// The deadline was for the body only: it must not cut a long stream's
+	// connection (and cancel its context) later. net/http clears it too
+	// when the body hits EOF; this does not depend on that.
 	_ = rc.SetReadDeadline(time.Time{})
 	return body, nil
 }

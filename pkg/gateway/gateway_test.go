@@ -744,3 +744,38 @@ func TestRemoteImages(t *testing.T) {
 		}
 	}
 }
+
+// TestLongStreamOutlivesReadTimeout: the server's ReadTimeout (60 s in
+// NewHTTPServer) and the body timeout bound reading a request, not the
+// stream after it: once the body is in, no read deadline may cut the
+// connection and with it the run.
+func TestLongStreamOutlivesReadTimeout(t *testing.T) {
+	p := fakeProvider{fn: func(ctx context.Context, _ *provider.Request, onDelta func(string)) (*provider.Response, error) {
+		for _, d := range []string{"slow ", "but ", "sure"} {
+			select {
+			case <-time.After(300 * time.Millisecond):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			onDelta(d)
+		}
+		return &provider.Response{Text: "slow but sure", StopReason: provider.StopEnd}, nil
+	}}
+	s, _ := newTestServer(t, p, nil)
+	s.bodyTimeout = 200 * time.Millisecond
+	srv := httptest.NewUnstartedServer(s)
+	srv.Config.ReadTimeout = 200 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(hiStream))
+	req.Header.Set("Authorization", "Bearer t0k")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || !strings.Contains(string(b), `"content":"sure"`) || !strings.HasSuffix(string(b), "data: [DONE]\n\n") {
+		t.Errorf("stream cut: %v\n%s", err, b)
+	}
+}
