@@ -122,10 +122,6 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request, _ httpr
 		}
 	}
 
-	if len(req.Tools) > 0 {
-		return openai.InvalidRequest("client tools are not supported yet: remove `tools` from the request", "tools")
-	}
-
 	prompt, aerr := openai.BuildPrompt(req.Messages)
 	if aerr != nil {
 		return aerr
@@ -150,7 +146,9 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request, _ httpr
 		Images:            images,
 		ExtraSystemPrompt: prompt.ExtraSystem,
 		Model:             model,
+		ClientTools:       req.ToolDefs(),
 		ToolChoice:        req.ToolChoice,
+		ToolResults:       toolResults(req.Messages),
 		Params:            req.Params(),
 		Timeout:           time.Duration(cfg.Agents.Defaults.TimeoutSeconds) * time.Second,
 	}
@@ -167,6 +165,33 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request, _ httpr
 		Text: res.Text, ToolCalls: res.ToolCalls, FinishReason: res.StopReason, Usage: res.Usage,
 	}))
 	return nil
+}
+
+// toolResults are the tool messages that end the conversation, answering
+// the assistant's tool calls just before them. The runner hands them to the
+// model as real tool results when the session's last run ended with those
+// calls; otherwise the flattened prompt is the turn.
+func toolResults(msgs []openai.Message) []provider.Message {
+	i := len(msgs)
+	for i > 0 && msgs[i-1].Role == openai.RoleTool {
+		i--
+	}
+	if i == len(msgs) || i == 0 || msgs[i-1].Role != openai.RoleAssistant || len(msgs[i-1].ToolCalls) == 0 {
+		return nil
+	}
+	names := map[string]string{}
+	for _, c := range msgs[i-1].ToolCalls {
+		names[c.ID] = c.Name
+	}
+	out := make([]provider.Message, 0, len(msgs)-i)
+	for _, m := range msgs[i:] {
+		name := m.Name
+		if name == "" {
+			name = names[m.ToolCallID]
+		}
+		out = append(out, provider.Message{Role: "tool", Content: m.Text(), ToolCallID: m.ToolCallID, ToolName: name})
+	}
+	return out
 }
 
 // streamCompletion runs the turn and writes it as server-sent events: the
