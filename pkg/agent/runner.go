@@ -135,8 +135,19 @@ func resolveAgent(cfg *config.Config, id string) (string, error) {
 // CheckModel reports whether ref may be used as a model override for the
 // agent: an *Error of kind ErrUnknownModel when not.
 func (r *Runner) CheckModel(agentID, ref string) error {
-	_, err := modelChain(r.state.Load().cfg, agentID, ref)
-	return err
+	cfg := r.state.Load().cfg
+	if _, err := modelChain(cfg, agentID, ref); err != nil {
+		return err
+	}
+	// The provider must exist too, so the caller can refuse the override in
+	// its order of checks rather than when the run starts.
+	provID, _, _ := SplitModelRef(ref)
+	if _, ok := cfg.Models.Providers[provID]; !ok {
+		if _, ok := provider.BuiltinEnv(provID, r.getenv); !ok {
+			return errorf(ErrUnknownModel, nil, "Unknown model: %s", ref)
+		}
+	}
+	return nil
 }
 
 // modelChain is the list of models a run tries in order.

@@ -374,3 +374,12 @@ func BenchmarkRunEcho(b *testing.B) {
 		}
 	}
 }
+
+func TestCheckModelNeedsAKnownProvider(t *testing.T) {
+	r, _ := newTestRunner(t, mockConfig(config.ModelRef{Primary: "fake/a"}), &fakeProvider{})
+	for ref, ok := range map[string]bool{"fake/x": true, "echo/echo": true, "openai/gpt-4o": true, "nosuch/x": false, "gpt4": false} {
+		if err := r.CheckModel("main", ref); (err == nil) != ok {
+			t.Errorf("CheckModel(%q) = %v, want ok=%v", ref, err, ok)
+		}
+	}
+}
