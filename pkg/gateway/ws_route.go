@@ -51,8 +51,15 @@ func mountWebSocket(s *Server, rt *httprouter.Router) {
 		}
 		wss.ServeHTTP(w, r)
 	}
-	rt.GET("/", h)
-	rt.GET("/ws", h)
+	// Only GET upgrades; every other method gets the 404 these paths had
+	// before, not a 405 that would advertise GET for plain requests.
+	nf := func(w http.ResponseWriter, r *http.Request, _ httprouter.Params) { s.writeError(w, r, notFound(r)) }
+	for _, p := range []string{"/", "/ws"} {
+		rt.GET(p, h)
+		for _, m := range []string{http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+			rt.Handle(m, p, nf)
+		}
+	}
 }
 
 // buildVersion is the module version stamped into the binary, else "dev".

@@ -141,13 +141,16 @@ func TestWebSocketRoute(t *testing.T) {
 		c.Close()
 	}
 	for _, path := range []string{"/", "/ws"} {
-		resp, err := http.Get(hs.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Content-Type") != "application/json; charset=utf-8" {
-			t.Fatalf("GET %s: %d %s", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		for _, m := range []string{"GET", "POST", "DELETE", "OPTIONS"} {
+			req, _ := http.NewRequest(m, hs.URL+path, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Content-Type") != "application/json; charset=utf-8" || resp.Header.Get("Allow") != "" {
+				t.Fatalf("%s %s: %d %s", m, path, resp.StatusCode, resp.Header.Get("Content-Type"))
+			}
 		}
 	}
 
