@@ -100,11 +100,13 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request, _ httpr
 	// Session: the header wins over user; else a new session per request.
 	var key string
 	if h := strings.TrimSpace(r.Header.Get("x-openclaw-session-key")); h != "" {
-		k, err := session.ScopedKey(agentID, h)
+		k, err := session.KeyForAgent(agentID, h)
 		if err != nil {
 			msg := err.Error()
-			if errors.Is(err, session.ErrReservedKey) {
-				msg = strings.TrimPrefix(msg, session.ErrReservedKey.Error()+": ")
+			for _, e := range []error{session.ErrReservedKey, session.ErrOtherAgent} {
+				if errors.Is(err, e) {
+					msg = strings.TrimPrefix(msg, e.Error()+": ")
+				}
 			}
 			return openai.InvalidRequest("x-openclaw-session-key: "+msg, "")
 		}

@@ -236,11 +236,13 @@ func (h *responsesHandler) sessionKey(r *http.Request, agentID string, req *open
 		prevKey = k
 	}
 	if hk := strings.TrimSpace(r.Header.Get("x-openclaw-session-key")); hk != "" {
-		k, err := session.ScopedKey(agentID, hk)
+		k, err := session.KeyForAgent(agentID, hk)
 		if err != nil {
 			msg := err.Error()
-			if errors.Is(err, session.ErrReservedKey) {
-				msg = strings.TrimPrefix(msg, session.ErrReservedKey.Error()+": ")
+			for _, e := range []error{session.ErrReservedKey, session.ErrOtherAgent} {
+				if errors.Is(err, e) {
+					msg = strings.TrimPrefix(msg, e.Error()+": ")
+				}
 			}
 			return "", openai.InvalidRequest("x-openclaw-session-key: "+msg, "")
 		}

@@ -76,6 +76,24 @@ func ScopedKey(agentID, raw string) (string, error) {
 	return keyPrefix + normAgent(agentID) + ":" + raw, nil
 }
 
+// ErrOtherAgent is returned (wrapped) by KeyForAgent for a full key that
+// names another agent than the one the request runs.
+var ErrOtherAgent = errors.New("session key belongs to another agent")
+
+// KeyForAgent is ScopedKey for a run of agentID: a full key must name that
+// agent, since a session's transcript lives under its agent.
+func KeyForAgent(agentID, raw string) (string, error) {
+	key, err := ScopedKey(agentID, raw)
+	if err != nil {
+		return "", err
+	}
+	if id, _, _ := ParseKey(key); id != normAgent(agentID) {
+		return "", fmt.Errorf("%w: %q is a session of agent %q, not %q; send the key without its agent:%s: prefix, or choose agent %q",
+			ErrOtherAgent, key, id, normAgent(agentID), id, id)
+	}
+	return key, nil
+}
+
 func checkReserved(rest string) error {
 	for _, ns := range reservedNamespaces {
 		if len(rest) >= len(ns) && strings.EqualFold(rest[:len(ns)], ns) {

@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -159,6 +160,27 @@ func TestValidIDs(t *testing.T) {
 	for _, tt := range sessions {
 		if got := ValidSessionID(tt.id); got != tt.ok {
 			t.Errorf("ValidSessionID(%q) = %v, want %v", tt.id, got, tt.ok)
+		}
+	}
+}
+
+func TestKeyForAgent(t *testing.T) {
+	for _, tc := range []struct{ agent, raw, want, err string }{
+		{"main", "x", "agent:main:x", ""},
+		{"main", "agent:main:x", "agent:main:x", ""},
+		{"Main", "AGENT:MAIN:x", "agent:main:x", ""},
+		{"main", "agent:work:x", "", `"agent:work:x" is a session of agent "work", not "main"`},
+		{"main", "cron:x", "", "reserved"},
+	} {
+		got, err := KeyForAgent(tc.agent, tc.raw)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("KeyForAgent(%q, %q) err = %v, want %q", tc.agent, tc.raw, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("KeyForAgent(%q, %q) = %q, %v; want %q", tc.agent, tc.raw, got, err, tc.want)
 		}
 	}
 }
