@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/openclaw/openclaw-go/pkg/jsonview"
 	"math"
 	"strconv"
 	"strings"
@@ -183,7 +184,7 @@ func DecodeChatRequest(body []byte) (*ChatRequest, *Error) {
 	if body[i] != '{' {
 		return nil, InvalidRequest("request body must be a JSON object, received "+kindOf(body[i:]), "")
 	}
-	d := decoder{top: parseObject(body[i:])}
+	d := decoder{top: jsonview.ParseObject(body[i:])}
 	r, err := d.request()
 	if err != nil {
 		return nil, err
@@ -237,7 +238,7 @@ func required(path string) *Error {
 
 // present returns obj's value of key unless it is absent or null.
 func present(obj object, key string) ([]byte, bool) {
-	raw, ok := obj.get(key)
+	raw, ok := obj.Get(key)
 	if !ok || kindOf(raw) == kNull {
 		return nil, false
 	}
@@ -249,14 +250,14 @@ func isObject(raw []byte, pre, key string) (object, *Error) {
 	if kindOf(raw) != kObject {
 		return nil, typeErr(at(pre, key), kObject, raw)
 	}
-	return parseObject(raw), nil
+	return jsonview.ParseObject(raw), nil
 }
 
 func str(raw []byte, pre, key string) (string, *Error) {
 	if kindOf(raw) != kString {
 		return "", typeErr(at(pre, key), kString, raw)
 	}
-	return unquote(raw), nil
+	return jsonview.Unquote(raw), nil
 }
 
 // reqString decodes a required string.
@@ -368,12 +369,12 @@ func (d *decoder) request() (*ChatRequest, *Error) {
 	var err *Error
 	top := d.top
 
-	if raw, ok := top.get("model"); ok {
+	if raw, ok := top.Get("model"); ok {
 		if r.Model, err = str(raw, "", "model"); err != nil {
 			return nil, err
 		}
 	}
-	if raw, ok := top.get("messages"); ok {
+	if raw, ok := top.Get("messages"); ok {
 		if r.Messages, err = d.messages(raw); err != nil {
 			return nil, err
 		}
@@ -462,9 +463,9 @@ func (d *decoder) stop() ([]string, *Error) {
 	}
 	switch kindOf(raw) {
 	case kString:
-		return []string{unquote(raw)}, nil
+		return []string{jsonview.Unquote(raw)}, nil
 	case kArray:
-		items := parseArray(raw)
+		items := jsonview.ParseArray(raw)
 		if len(items) == 0 {
 			return nil, nil
 		}
@@ -473,7 +474,7 @@ func (d *decoder) stop() ([]string, *Error) {
 			if kindOf(it) != kString {
 				return nil, typeErr(index("stop", i), kString, it)
 			}
-			out[i] = unquote(it)
+			out[i] = jsonview.Unquote(it)
 		}
 		if len(out) > 4 {
 			d.outOfRange("stop", "at most 4 sequences are allowed, received %d", len(out))
@@ -516,7 +517,7 @@ func (d *decoder) messages(raw []byte) ([]Message, *Error) {
 	if kindOf(raw) != kArray {
 		return nil, typeErr("messages", kArray, raw)
 	}
-	items := parseArray(raw)
+	items := jsonview.ParseArray(raw)
 	msgs := make([]Message, len(items))
 	for i, it := range items {
 		if err := d.message(index("messages", i), it, &msgs[i]); err != nil {
@@ -530,10 +531,10 @@ func (d *decoder) message(pre string, raw []byte, m *Message) *Error {
 	if kindOf(raw) != kObject {
 		return typeErr(pre, kObject, raw)
 	}
-	obj := parseObject(raw)
+	obj := jsonview.ParseObject(raw)
 	var err *Error
 
-	rr, ok := obj.get("role")
+	rr, ok := obj.Get("role")
 	if !ok {
 		return InvalidRequest(pre+".role: required (system, developer, user, assistant, tool or function)", pre+".role")
 	}
@@ -560,17 +561,17 @@ func (d *decoder) message(pre string, raw []byte, m *Message) *Error {
 		if m.Role == RoleAssistant && len(m.ToolCalls) > 0 {
 			return nil
 		}
-		if _, sent := obj.get("content"); !sent {
+		if _, sent := obj.Get("content"); !sent {
 			return required(pre + ".content")
 		}
 		return typeErr(pre+".content", "string or array", craw)
 	}
 	switch kindOf(craw) {
 	case kString:
-		m.Content = []Part{{Type: PartText, Text: unquote(craw)}}
+		m.Content = []Part{{Type: PartText, Text: jsonview.Unquote(craw)}}
 		return nil
 	case kArray:
-		items := parseArray(craw)
+		items := jsonview.ParseArray(craw)
 		m.Content = make([]Part, 0, len(items))
 		for i, it := range items {
 			p, keep, err := d.part(pre, i, it)
@@ -591,7 +592,7 @@ func (d *decoder) part(msg string, i int, raw []byte) (Part, bool, *Error) {
 	if kindOf(raw) != kObject {
 		return Part{}, false, typeErr(index(msg+".content", i), kObject, raw)
 	}
-	obj := parseObject(raw)
+	obj := jsonview.ParseObject(raw)
 	tr, ok := present(obj, "type")
 	if !ok {
 		return Part{}, false, required(index(msg+".content", i) + ".type")
@@ -599,7 +600,7 @@ func (d *decoder) part(msg string, i int, raw []byte) (Part, bool, *Error) {
 	if kindOf(tr) != kString {
 		return Part{}, false, typeErr(index(msg+".content", i)+".type", kString, tr)
 	}
-	switch typ := unquote(tr); typ {
+	switch typ := jsonview.Unquote(tr); typ {
 	case "text", "input_text":
 		tx, ok := present(obj, "text")
 		switch {
@@ -608,7 +609,7 @@ func (d *decoder) part(msg string, i int, raw []byte) (Part, bool, *Error) {
 		case kindOf(tx) != kString:
 			return Part{}, false, typeErr(index(msg+".content", i)+".text", kString, tx)
 		}
-		return Part{Type: PartText, Text: unquote(tx)}, true, nil
+		return Part{Type: PartText, Text: jsonview.Unquote(tx)}, true, nil
 	case "refusal": // an assistant's refusal replayed from an OpenAI response
 		rf, ok := present(obj, "refusal")
 		switch {
@@ -617,7 +618,7 @@ func (d *decoder) part(msg string, i int, raw []byte) (Part, bool, *Error) {
 		case kindOf(rf) != kString:
 			return Part{}, false, typeErr(index(msg+".content", i)+".refusal", kString, rf)
 		}
-		return Part{Type: PartText, Text: unquote(rf)}, true, nil
+		return Part{Type: PartText, Text: jsonview.Unquote(rf)}, true, nil
 	case "image_url":
 		ir, ok := present(obj, "image_url")
 		if !ok {
@@ -625,10 +626,10 @@ func (d *decoder) part(msg string, i int, raw []byte) (Part, bool, *Error) {
 		}
 		switch kindOf(ir) {
 		case kString:
-			return Part{Type: PartImage, ImageURL: strings.TrimSpace(unquote(ir))}, true, nil
+			return Part{Type: PartImage, ImageURL: strings.TrimSpace(jsonview.Unquote(ir))}, true, nil
 		case kObject:
 			pre := index(msg+".content", i) + ".image_url"
-			io := parseObject(ir)
+			io := jsonview.ParseObject(ir)
 			u, err := reqString(io, pre, "url")
 			if err != nil {
 				return Part{}, false, err
@@ -652,12 +653,12 @@ func (d *decoder) toolCalls(pre string, obj object) ([]provider.ToolCall, *Error
 		if kindOf(raw) != kArray {
 			return nil, typeErr(tp, kArray, raw)
 		}
-		for i, it := range parseArray(raw) {
+		for i, it := range jsonview.ParseArray(raw) {
 			cp := index(tp, i)
 			if kindOf(it) != kObject {
 				return nil, typeErr(cp, kObject, it)
 			}
-			co := parseObject(it)
+			co := jsonview.ParseObject(it)
 			id, err := optString(co, cp, "id")
 			if err != nil {
 				return nil, err
@@ -707,7 +708,7 @@ func functionCall(raw []byte, pre, key string) (provider.ToolCall, *Error) {
 	if ar, ok := present(fo, "arguments"); ok {
 		switch kindOf(ar) {
 		case kString:
-			c.Arguments = unquote(ar)
+			c.Arguments = jsonview.Unquote(ar)
 		case kObject:
 			c.Arguments = string(ar)
 		default:
@@ -738,7 +739,7 @@ func (d *decoder) tools() ([]provider.ToolDef, *Error) {
 	if kindOf(raw) != kArray {
 		return nil, typeErr("tools", kArray, raw)
 	}
-	items := parseArray(raw)
+	items := jsonview.ParseArray(raw)
 	if len(items) == 0 {
 		return nil, nil
 	}
@@ -748,7 +749,7 @@ func (d *decoder) tools() ([]provider.ToolDef, *Error) {
 		if kindOf(it) != kObject {
 			return nil, typeErr(p, kObject, it)
 		}
-		to := parseObject(it)
+		to := jsonview.ParseObject(it)
 		typ, err := reqString(to, p, "type")
 		if err != nil {
 			return nil, err
@@ -808,7 +809,7 @@ func (d *decoder) toolChoice(tools []provider.ToolDef) (json.RawMessage, *Error)
 	}
 	switch kindOf(raw) {
 	case kString:
-		s := unquote(raw)
+		s := jsonview.Unquote(raw)
 		switch s {
 		case "none", "auto":
 		case "required":
@@ -820,7 +821,7 @@ func (d *decoder) toolChoice(tools []provider.ToolDef) (json.RawMessage, *Error)
 		}
 		return appendString(nil, s), nil
 	case kObject:
-		co := parseObject(raw)
+		co := jsonview.ParseObject(raw)
 		typ, err := reqString(co, "tool_choice", "type")
 		if err != nil {
 			return nil, err

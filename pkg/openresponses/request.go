@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/openclaw/openclaw-go/pkg/jsonview"
 	"math"
 	"strconv"
 	"strings"
@@ -155,7 +156,7 @@ var fields = []string{
 // "Unknown parameter: '<name>'." with code unknown_parameter, as OpenAI
 // says it.
 func DecodeRequest(body []byte) (*Request, *openai.Error) {
-	i := skipSpace(body, 0)
+	i := jsonview.SkipSpace(body, 0)
 	if i == len(body) {
 		body, i = []byte("{}"), 0
 	}
@@ -168,13 +169,13 @@ func DecodeRequest(body []byte) (*Request, *openai.Error) {
 		return nil, openai.InvalidRequest("invalid JSON body: "+err.Error(), "")
 	}
 	if body[i] != '{' {
-		return nil, openai.InvalidRequest("request body must be a JSON object, received "+kindOf(body[i:]), "")
+		return nil, openai.InvalidRequest("request body must be a JSON object, received "+jsonview.KindOf(body[i:]), "")
 	}
-	top := parseObject(body[i:])
+	top := jsonview.ParseObject(body[i:])
 	for _, m := range top {
-		if !known(string(m.key)) {
-			return nil, &openai.Error{Status: 400, Type: openai.TypeInvalidRequest, Param: string(m.key), Code: "unknown_parameter",
-				Message: fmt.Sprintf("Unknown parameter: '%s'.", m.key)}
+		if !known(string(m.Key)) {
+			return nil, &openai.Error{Status: 400, Type: openai.TypeInvalidRequest, Param: string(m.Key), Code: "unknown_parameter",
+				Message: fmt.Sprintf("Unknown parameter: '%s'.", m.Key)}
 		}
 	}
 	d := decoder{top: top}
@@ -220,7 +221,7 @@ func (d *decoder) outOfRange(path, format string, args ...any) {
 }
 
 func typeErr(path, want string, raw []byte) *openai.Error {
-	return openai.InvalidRequest(path+": expected "+want+", received "+kindOf(raw), path)
+	return openai.InvalidRequest(path+": expected "+want+", received "+jsonview.KindOf(raw), path)
 }
 
 func required(path string) *openai.Error {
@@ -229,18 +230,18 @@ func required(path string) *openai.Error {
 
 // present returns obj's value of key unless it is absent or null.
 func present(obj object, key string) ([]byte, bool) {
-	raw, ok := obj.get(key)
-	if !ok || kindOf(raw) == kNull {
+	raw, ok := obj.Get(key)
+	if !ok || jsonview.KindOf(raw) == jsonview.KindNull {
 		return nil, false
 	}
 	return raw, true
 }
 
 func str(raw []byte, path string) (string, *openai.Error) {
-	if kindOf(raw) != kString {
-		return "", typeErr(path, kString, raw)
+	if jsonview.KindOf(raw) != jsonview.KindString {
+		return "", typeErr(path, jsonview.KindString, raw)
 	}
-	return unquote(raw), nil
+	return jsonview.Unquote(raw), nil
 }
 
 func reqString(obj object, pre, key string) (string, *openai.Error) {
@@ -264,8 +265,8 @@ func optBool(obj object, pre, key string) (*bool, *openai.Error) {
 	if !ok {
 		return nil, nil
 	}
-	if kindOf(raw) != kBoolean {
-		return nil, typeErr(at(pre, key), kBoolean, raw)
+	if jsonview.KindOf(raw) != jsonview.KindBoolean {
+		return nil, typeErr(at(pre, key), jsonview.KindBoolean, raw)
 	}
 	b := raw[0] == 't'
 	return &b, nil
@@ -276,10 +277,10 @@ func optObject(obj object, pre, key string) (object, bool, *openai.Error) {
 	if !ok {
 		return nil, false, nil
 	}
-	if kindOf(raw) != kObject {
-		return nil, false, typeErr(at(pre, key), kObject, raw)
+	if jsonview.KindOf(raw) != jsonview.KindObject {
+		return nil, false, typeErr(at(pre, key), jsonview.KindObject, raw)
 	}
-	return parseObject(raw), true, nil
+	return jsonview.ParseObject(raw), true, nil
 }
 
 func (d *decoder) numberIn(key string, lo, hi float64) (*float64, *openai.Error) {
@@ -287,8 +288,8 @@ func (d *decoder) numberIn(key string, lo, hi float64) (*float64, *openai.Error)
 	if !ok {
 		return nil, nil
 	}
-	if kindOf(raw) != kNumber {
-		return nil, typeErr(key, kNumber, raw)
+	if jsonview.KindOf(raw) != jsonview.KindNumber {
+		return nil, typeErr(key, jsonview.KindNumber, raw)
 	}
 	f, err := strconv.ParseFloat(string(raw), 64)
 	if err != nil || f < lo || f > hi { // a parse error is a number beyond float64
@@ -307,7 +308,7 @@ func (d *decoder) integer(key string) (n int64, raw []byte, set, big bool, err *
 	if !ok {
 		return 0, nil, false, false, nil
 	}
-	if kindOf(raw) != kNumber {
+	if jsonview.KindOf(raw) != jsonview.KindNumber {
 		return 0, raw, false, false, typeErr(key, "integer", raw)
 	}
 	if n, perr := strconv.ParseInt(string(raw), 10, 64); perr == nil {
@@ -412,21 +413,21 @@ func (d *decoder) request() (*Request, *openai.Error) {
 
 // input decodes `input`: a string (one user message) or an array of items.
 func (d *decoder) input(raw []byte) ([]Item, *openai.Error) {
-	switch kindOf(raw) {
-	case kString:
-		return []Item{{Type: ItemMessage, Role: RoleUser, Content: []openai.Part{{Type: openai.PartText, Text: unquote(raw)}}}}, nil
-	case kArray:
+	switch jsonview.KindOf(raw) {
+	case jsonview.KindString:
+		return []Item{{Type: ItemMessage, Role: RoleUser, Content: []openai.Part{{Type: openai.PartText, Text: jsonview.Unquote(raw)}}}}, nil
+	case jsonview.KindArray:
 	default:
 		return nil, typeErr("input", "string or array", raw)
 	}
-	elems := parseArray(raw)
+	elems := jsonview.ParseArray(raw)
 	items := make([]Item, 0, len(elems))
 	for i, el := range elems {
 		p := index("input", i)
-		if kindOf(el) != kObject {
-			return nil, typeErr(p, kObject, el)
+		if jsonview.KindOf(el) != jsonview.KindObject {
+			return nil, typeErr(p, jsonview.KindObject, el)
 		}
-		obj := parseObject(el)
+		obj := jsonview.ParseObject(el)
 		typ, err := optString(obj, p, "type")
 		if err != nil {
 			return nil, err
@@ -482,15 +483,15 @@ func (d *decoder) message(pre string, obj object, it *Item) *openai.Error {
 	if !ok {
 		return required(pre + ".content")
 	}
-	switch kindOf(craw) {
-	case kString:
-		it.Content = []openai.Part{{Type: openai.PartText, Text: unquote(craw)}}
+	switch jsonview.KindOf(craw) {
+	case jsonview.KindString:
+		it.Content = []openai.Part{{Type: openai.PartText, Text: jsonview.Unquote(craw)}}
 		return nil
-	case kArray:
+	case jsonview.KindArray:
 	default:
 		return typeErr(pre+".content", "string or array", craw)
 	}
-	parts := parseArray(craw)
+	parts := jsonview.ParseArray(craw)
 	it.Content = make([]openai.Part, 0, len(parts))
 	for j, praw := range parts {
 		p, keep, err := d.part(index(pre+".content", j), praw)
@@ -506,10 +507,10 @@ func (d *decoder) message(pre string, obj object, it *Item) *openai.Error {
 
 // part decodes one content part of a message.
 func (d *decoder) part(pre string, raw []byte) (openai.Part, bool, *openai.Error) {
-	if kindOf(raw) != kObject {
-		return openai.Part{}, false, typeErr(pre, kObject, raw)
+	if jsonview.KindOf(raw) != jsonview.KindObject {
+		return openai.Part{}, false, typeErr(pre, jsonview.KindObject, raw)
 	}
-	obj := parseObject(raw)
+	obj := jsonview.ParseObject(raw)
 	typ, err := reqString(obj, pre, "type")
 	if err != nil {
 		return openai.Part{}, false, err
@@ -586,15 +587,15 @@ func (d *decoder) output(pre string, obj object) (string, *openai.Error) {
 	if !ok {
 		return "", required(pre + ".output")
 	}
-	switch kindOf(raw) {
-	case kString:
-		return unquote(raw), nil
-	case kArray:
+	switch jsonview.KindOf(raw) {
+	case jsonview.KindString:
+		return jsonview.Unquote(raw), nil
+	case jsonview.KindArray:
 	default:
 		return "", typeErr(pre+".output", "string or array", raw)
 	}
 	var texts []string
-	for j, praw := range parseArray(raw) {
+	for j, praw := range jsonview.ParseArray(raw) {
 		p, keep, err := d.part(index(pre+".output", j), praw)
 		if err != nil {
 			return "", err
@@ -641,20 +642,20 @@ func (d *decoder) tools() ([]provider.ToolDef, *openai.Error) {
 	if !ok {
 		return nil, nil
 	}
-	if kindOf(raw) != kArray {
-		return nil, typeErr("tools", kArray, raw)
+	if jsonview.KindOf(raw) != jsonview.KindArray {
+		return nil, typeErr("tools", jsonview.KindArray, raw)
 	}
-	elems := parseArray(raw)
+	elems := jsonview.ParseArray(raw)
 	if len(elems) == 0 {
 		return nil, nil
 	}
 	defs := make([]provider.ToolDef, 0, len(elems))
 	for i, el := range elems {
 		p := index("tools", i)
-		if kindOf(el) != kObject {
-			return nil, typeErr(p, kObject, el)
+		if jsonview.KindOf(el) != jsonview.KindObject {
+			return nil, typeErr(p, jsonview.KindObject, el)
 		}
-		to := parseObject(el)
+		to := jsonview.ParseObject(el)
 		typ, err := reqString(to, p, "type")
 		if err != nil {
 			return nil, err
@@ -677,8 +678,8 @@ func (d *decoder) tools() ([]provider.ToolDef, *openai.Error) {
 			return nil, err
 		}
 		if pr, ok := present(fo, "parameters"); ok {
-			if kindOf(pr) != kObject {
-				return nil, typeErr(fp+".parameters", kObject, pr)
+			if jsonview.KindOf(pr) != jsonview.KindObject {
+				return nil, typeErr(fp+".parameters", jsonview.KindObject, pr)
 			}
 			def.Parameters = bytes.Clone(pr) // a view of the body: the caller may reuse its buffer
 		}
@@ -703,9 +704,9 @@ func (d *decoder) toolChoice(tools []provider.ToolDef) (json.RawMessage, *openai
 	if !ok {
 		return nil, nil
 	}
-	switch kindOf(raw) {
-	case kString:
-		s := unquote(raw)
+	switch jsonview.KindOf(raw) {
+	case jsonview.KindString:
+		s := jsonview.Unquote(raw)
 		switch s {
 		case "none", "auto":
 		case "required":
@@ -717,8 +718,8 @@ func (d *decoder) toolChoice(tools []provider.ToolDef) (json.RawMessage, *openai
 		}
 		b, _ := json.Marshal(s)
 		return b, nil
-	case kObject:
-		co := parseObject(raw)
+	case jsonview.KindObject:
+		co := jsonview.ParseObject(raw)
 		typ, err := reqString(co, "tool_choice", "type")
 		if err != nil {
 			return nil, err
