@@ -14,6 +14,7 @@ import (
 
 // Request is one agent turn.
 type Request struct {
+	RunID      string // "" means a new random id
 	AgentID    string // "" means the default agent
 	SessionKey string // "" means agent:<id>:<session.mainKey>
 	SessionID  string // the id to give a session this run creates

@@ -281,7 +281,10 @@ func (r *Runner) Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	defer st.sem.Release(1)
 
-	runID := uuid.NewString()
+	runID := req.RunID
+	if runID == "" {
+		runID = uuid.NewString()
+	}
 	res := &Result{RunID: runID, AgentID: agentID, SessionKey: key, SessionID: sess.ID}
 
 	history, err := sess.History()

@@ -162,7 +162,7 @@ func runGatewayServe(ctx context.Context, app *App, opts *gatewayOptions) error 
 	}
 
 	runner := agent.New(agent.Options{StateDir: lc.stateDir, Config: cfg, Log: agentLog})
-	srv, err := gateway.New(gateway.Options{Runner: runner, Log: lg, Auth: ov})
+	srv, err := gateway.New(gateway.Options{Runner: runner, Log: lg, Auth: ov, Version: app.Build.resolved().Version})
 	if err != nil {
 		return exitErr(ExitConfig, "%v", err)
 	}
@@ -241,6 +241,11 @@ func runGatewayServe(ctx context.Context, app *App, opts *gatewayOptions) error 
 			lg.Info("shutting down, draining in-flight requests", "timeout", drainTimeout)
 			sctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 			err := hs.Shutdown(sctx)
+			// Shutdown does not wait for hijacked (WebSocket) connections:
+			// their runs get the rest of the same drain time.
+			if werr := srv.CloseWebSockets(sctx); err == nil {
+				err = werr
+			}
 			cancel()
 			if err != nil {
 				lg.Warn("drain timed out, closing the rest", "err", err)

@@ -35,6 +35,8 @@ type Options struct {
 	Auth AuthOverride
 	// Now is the clock of the limiter; nil is time.Now.
 	Now func() time.Time
+	// Version is the build's version, reported to WebSocket clients.
+	Version string
 }
 
 // AuthOverride holds auth settings that do not come from the config file.
@@ -48,10 +50,11 @@ type AuthOverride struct {
 
 // Server is the gateway's HTTP handler. Apply swaps its configuration live.
 type Server struct {
-	runner *agent.Runner
-	log    *log.Logger
-	auth   AuthOverride
-	now    func() time.Time
+	version string
+	runner  *agent.Runner
+	log     *log.Logger
+	auth    AuthOverride
+	now     func() time.Time
 
 	// bodyTimeout bounds reading a request body: the constant of the same
 	// name, shorter in tests.
@@ -74,7 +77,7 @@ type serverState struct {
 
 // New returns a Server for the runner's current config.
 func New(opts Options) (*Server, error) {
-	s := &Server{runner: opts.Runner, log: opts.Log, auth: opts.Auth, now: opts.Now, bodyTimeout: bodyTimeout}
+	s := &Server{version: opts.Version, runner: opts.Runner, log: opts.Log, auth: opts.Auth, now: opts.Now, bodyTimeout: bodyTimeout}
 	if s.log == nil {
 		s.log = log.New(nilWriter{})
 	}

@@ -29,7 +29,7 @@ func mountWebSocket(s *Server, rt *httprouter.Router) {
 		Log:       s.log,
 		Authorize: s.AuthorizeConnect,
 		Ready:     s.ready.Load,
-		Version:   buildVersion(),
+		Version:   firstNonEmpty(s.version, buildVersion()),
 	})
 	wsServers.Store(s, wss)
 	var hookOnce sync.Once

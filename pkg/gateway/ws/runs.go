@@ -197,6 +197,7 @@ func (s *Server) startAgent(c *conn, req *Request) {
 	s.runs[r.id] = r
 	s.runWG.Add(1)
 	s.mu.Unlock()
+	areq.RunID = r.id // the protocol's runId is the transcript's
 
 	c.addRun(r)
 	c.sendRaw(r.acceptedFrame(req.ID))
@@ -223,7 +224,7 @@ func (s *Server) agentRequest(p AgentParams) (agent.Request, *ErrorShape) {
 	}
 	req := agent.Request{AgentID: id, Message: p.Message, ExtraSystemPrompt: p.ExtraSystemPrompt, Model: p.Model, SessionID: p.SessionID}
 	if p.SessionKey != "" {
-		if req.SessionKey, err = session.ScopedKey(id, p.SessionKey); err != nil {
+		if req.SessionKey, err = session.KeyForAgent(id, p.SessionKey); err != nil {
 			return agent.Request{}, invalid("invalid sessionKey: " + err.Error())
 		}
 	}
