@@ -160,7 +160,7 @@ func runAgent(ctx context.Context, app *App, opts *agentOptions) error {
 	req := agent.Request{AgentID: agentID, Message: msg, Model: opts.model}
 	switch {
 	case opts.sessionKey != "":
-		if req.SessionKey, err = session.ScopedKey(agentID, opts.sessionKey); err != nil {
+		if req.SessionKey, err = session.KeyForAgent(agentID, opts.sessionKey); err != nil {
 			return usageErr("--session-key: %v", err)
 		}
 	case opts.sessionID != "":
