@@ -158,6 +158,12 @@ func TestWebSocketRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The connections closed above leave the server's count as their
+	// reader goroutines notice; wait for that rather than race it.
+	deadline := time.Now().Add(5 * time.Second)
+	for s.WebSocketStats().Connections != 1 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if n := s.WebSocketStats().Connections; n != 1 {
 		t.Fatalf("%d connections", n)
 	}

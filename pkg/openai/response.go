@@ -230,12 +230,23 @@ func (s *Stream) AppendDelta(dst []byte, text string) []byte {
 	return append(dst, `},"finish_reason":null}]}`+"\n\n"...)
 }
 
-// AppendToolCalls appends a chunk carrying the model's tool calls whole.
+// AppendToolCalls appends the model's tool calls as OpenAI streams them,
+// so SDK accumulators see each call open and finish: per call, a chunk that
+// opens it (index, id, type, name, empty arguments), then one with its
+// arguments.
 func (s *Stream) AppendToolCalls(dst []byte, calls []provider.ToolCall) []byte {
-	dst = s.prefix(dst)
-	dst = append(dst, `,"choices":[{"index":0,"delta":{"tool_calls":`...)
-	dst = appendToolCalls(dst, WireToolCalls(calls, true))
-	return append(dst, `},"finish_reason":null}]}`+"\n\n"...)
+	for i, c := range calls {
+		idx := i
+		open := []ToolCall{{Index: &idx, ID: c.ID, Type: "function", Function: FunctionCall{Name: c.Name}}}
+		args := []ToolCall{{Index: &idx, Function: FunctionCall{Arguments: c.Arguments}}}
+		for _, tc := range [][]ToolCall{open, args} {
+			dst = s.prefix(dst)
+			dst = append(dst, `,"choices":[{"index":0,"delta":{"tool_calls":`...)
+			dst = appendToolCalls(dst, tc)
+			dst = append(dst, `},"finish_reason":null}]}`+"\n\n"...)
+		}
+	}
+	return dst
 }
 
 // AppendFinish appends the one chunk with an empty delta and the finish

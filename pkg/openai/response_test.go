@@ -137,7 +137,10 @@ func TestStreamSequence(t *testing.T) {
 	want := head + `"choices":[{"index":0,"delta":{"role":"assistant"},"finish_reason":null}]}` + "\n\n" +
 		head + `"choices":[{"index":0,"delta":{"content":"Hel"},"finish_reason":null}]}` + "\n\n" +
 		head + `"choices":[{"index":0,"delta":{"content":"lo \u003cb\u003e\n"},"finish_reason":null}]}` + "\n\n" +
-		head + `"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"f","arguments":"{\"a\":1}"}},{"index":1,"id":"c2","type":"function","function":{"name":"g","arguments":""}}]},"finish_reason":null}]}` + "\n\n" +
+		head + `"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"f","arguments":""}}]},"finish_reason":null}]}` + "\n\n" +
+		head + `"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"a\":1}"}}]},"finish_reason":null}]}` + "\n\n" +
+		head + `"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"c2","type":"function","function":{"name":"g","arguments":""}}]},"finish_reason":null}]}` + "\n\n" +
+		head + `"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":""}}]},"finish_reason":null}]}` + "\n\n" +
 		head + `"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}` + "\n\n" +
 		head + `"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}` + "\n\n" +
 		`data: {"error":{"message":"upstream provider error","type":"api_error"}}` + "\n\n" +
