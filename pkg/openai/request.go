@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/openclaw/openclaw-go/pkg/provider"
 )
@@ -181,6 +182,9 @@ func DecodeChatRequest(body []byte) (*ChatRequest, *Error) {
 		err := json.Unmarshal(body, new(json.RawMessage))
 		return nil, invalidJSON(err)
 	}
+	if err := CheckUTF8(body); err != nil {
+		return nil, err
+	}
 	if body[i] != '{' {
 		return nil, InvalidRequest("request body must be a JSON object, received "+kindOf(body[i:]), "")
 	}
@@ -193,6 +197,24 @@ func DecodeChatRequest(body []byte) (*ChatRequest, *Error) {
 		return nil, d.rangeErr
 	}
 	return r, nil
+}
+
+// CheckUTF8 refuses a body that is not UTF-8, as RFC 8259 requires JSON to
+// be. encoding/json accepts such bytes and turns them into U+FFFD, so the
+// model and the transcript would get text the client never sent.
+func CheckUTF8(body []byte) *Error {
+	if utf8.Valid(body) {
+		return nil
+	}
+	i := 0
+	for i < len(body) {
+		r, n := utf8.DecodeRune(body[i:])
+		if r == utf8.RuneError && n == 1 {
+			break
+		}
+		i += n
+	}
+	return InvalidRequest(fmt.Sprintf("invalid JSON body: invalid UTF-8 (at byte %d); send the body as UTF-8", i), "")
 }
 
 func invalidJSON(err error) *Error {

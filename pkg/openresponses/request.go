@@ -168,6 +168,9 @@ func DecodeRequest(body []byte) (*Request, *openai.Error) {
 		}
 		return nil, openai.InvalidRequest("invalid JSON body: "+err.Error(), "")
 	}
+	if err := openai.CheckUTF8(body); err != nil {
+		return nil, err
+	}
 	if body[i] != '{' {
 		return nil, openai.InvalidRequest("request body must be a JSON object, received "+jsonview.KindOf(body[i:]), "")
 	}
