@@ -45,7 +45,8 @@ type Runner struct {
 	getenv      func(string) string
 	newProvider func(provider.Config) (provider.Provider, error)
 
-	state atomic.Pointer[runnerState]
+	state     atomic.Pointer[runnerState]
+	observers atomic.Pointer[[]Observer] // see observe.go
 
 	warnOnce sync.Once
 }
@@ -245,6 +246,7 @@ func (r *Runner) Run(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.observe(ctx, agentID, &emit)() // metrics: times the run from its events
 	chain, err := modelChain(cfg, agentID, req.Model)
 	if err != nil {
 		return nil, err
