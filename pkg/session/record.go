@@ -80,10 +80,16 @@ func encodeRecords(recs []Record, now time.Time) ([]byte, error) {
 
 // parseRecords reads a transcript. Only whole Appends count: a last line
 // without its newline is a write in progress or torn by a crash, and lines
-// marked "more" at the end are an Append whose last line is missing; both
-// are ignored. A line that is not a JSON object (garbage left by a power
-// loss) is skipped: losing one record of context is better than a session
-// nobody can continue.
+// marked "more" not followed by the rest of their Append are an Append whose
+// last line is missing; both are ignored. A line that is not a JSON object
+// (garbage left by a power loss) is skipped: losing one record of context is
+// better than a session nobody can continue. Such a line also ends an
+// Append in progress unfinished, since an Append's lines are one write: a
+// later Append must not complete it.
+//
+// A line counts as marked only when it ends with moreSuffix, the test
+// repairTail makes without decoding, so that the repair and the reader
+// always agree on which records count.
 func parseRecords(data []byte) []Record {
 	var recs []Record
 	pending := 0 // records at the end of recs whose Append is not complete yet
@@ -94,15 +100,13 @@ func parseRecords(data []byte) []Record {
 		}
 		text := data[:i]
 		data = data[i+1:]
-		if len(bytes.TrimSpace(text)) == 0 {
-			continue
-		}
 		var l line
-		if err := json.Unmarshal(text, &l); err != nil {
+		if len(bytes.TrimSpace(text)) == 0 || json.Unmarshal(text, &l) != nil {
+			recs, pending = recs[:len(recs)-pending], 0
 			continue
 		}
 		recs = append(recs, l.Record)
-		if l.More {
+		if l.More && bytes.HasSuffix(text, []byte(moreSuffix)) {
 			pending++
 		} else {
 			pending = 0
