@@ -311,8 +311,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) error {
 	case authWrong:
 		if limited && st.limiter.Fail(client) {
 			s.log.Warn("client locked out after repeated auth failures", "client", client)
+			s.countLockout()
 		}
 	}
+	s.countAuthFailure()
 	return &openai.Error{Status: http.StatusUnauthorized, Type: "unauthorized", Message: "Unauthorized"}
 }
 

@@ -90,14 +90,28 @@ func New(opts Options) *Registry {
 		return func(name string) *vm.PrometheusHistogram { return s.NewPrometheusHistogramExt(name, b) }
 	}
 	r := &Registry{
-		set:           s,
-		requests:      newFamily("openclaw_http_requests_total", []string{"route", "status"}, maxRouteStatuses, counter),
-		reqDuration:   newFamily("openclaw_http_request_duration_seconds", []string{"route"}, maxRoutes, hist(durationBuckets)),
-		overhead:      newFamily("openclaw_gateway_overhead_seconds", []string{"route"}, maxRoutes, hist(overheadBuckets)),
-		modelDuration: newFamily("openclaw_model_call_duration_seconds", []string{"provider", "model"}, maxModels, hist(durationBuckets)),
-		modelFailures: newFamily("openclaw_model_call_failures_total", []string{"provider", "model"}, maxModels, counter),
-		tokens:        newFamily("openclaw_model_tokens_total", []string{"agent", "model", "direction"}, maxTokenSeries, counter),
-		runs:          newFamily("openclaw_runs_total", []string{"agent", "outcome"}, maxRunSeries, counter),
+		set: s,
+		requests: newFamily("openclaw_http_requests_total", maxRouteStatuses, counter, func(b *strings.Builder, k key) {
+			label(b, "route", k.a)
+			label(b, "status", strconv.Itoa(k.n))
+		}),
+		reqDuration:   newFamily("openclaw_http_request_duration_seconds", maxRoutes, hist(durationBuckets), routeLabel),
+		overhead:      newFamily("openclaw_gateway_overhead_seconds", maxRoutes, hist(overheadBuckets), routeLabel),
+		modelDuration: newFamily("openclaw_model_call_duration_seconds", maxModels, hist(durationBuckets), modelLabels),
+		modelFailures: newFamily("openclaw_model_call_failures_total", maxModels, counter, modelLabels),
+		tokens: newFamily("openclaw_model_tokens_total", maxTokenSeries, counter, func(b *strings.Builder, k key) {
+			label(b, "agent", k.a)
+			model := k.b + "/" + k.c
+			if k.b == Overflow {
+				model = Overflow
+			}
+			label(b, "model", model)
+			label(b, "direction", [...]string{"in", "out"}[k.n])
+		}),
+		runs: newFamily("openclaw_runs_total", maxRunSeries, counter, func(b *strings.Builder, k key) {
+			label(b, "agent", k.a)
+			label(b, "outcome", k.b)
+		}),
 
 		runsInFlight:    s.NewGauge("openclaw_runs_in_flight", nil),
 		streamsInFlight: s.NewGauge(`openclaw_streams_in_flight{kind="sse"}`, nil),
@@ -154,12 +168,13 @@ func (r *Registry) ObserveModelCall(provider, model string, d time.Duration, ok 
 
 // AddTokens counts the tokens of a model call: in is the prompt (input and
 // cache reads, as the API's usage counts it), out the completion.
-func (r *Registry) AddTokens(agent, model string, in, out int) {
+// The model label is "provider/model".
+func (r *Registry) AddTokens(agent, provider, model string, in, out int) {
 	if in > 0 {
-		r.tokens.get(key{a: agent, b: model, c: "in"}).Add(in)
+		r.tokens.get(key{a: agent, b: provider, c: model, n: 0}).Add(in)
 	}
 	if out > 0 {
-		r.tokens.get(key{a: agent, b: model, c: "out"}).Add(out)
+		r.tokens.get(key{a: agent, b: provider, c: model, n: 1}).Add(out)
 	}
 }
 
@@ -225,25 +240,31 @@ var help = map[string]string{
 }
 
 // key identifies a series of a family: up to three label values and a
-// number (the HTTP status). A struct key hashes without building a string.
+// number (an HTTP status, a direction). A struct key hashes without
+// building a string.
 type key struct {
 	a, b, c string
 	n       int
 }
 
+// overflow is the key label sets past a family's limit share: the
+// strings become Overflow, the number (a status, a direction: a small set)
+// stays.
+func overflow(k key) key { return key{a: Overflow, b: Overflow, c: Overflow, n: k.n} }
+
 // family is the series of one metric name, created on first use.
 type family[M any] struct {
 	name   string
-	labels []string
 	max    int
 	create func(name string) M
+	labels func(b *strings.Builder, k key) // writes the labels of k
 
 	mu     sync.RWMutex
 	series map[key]M
 }
 
-func newFamily[M any](name string, labels []string, max int, create func(string) M) *family[M] {
-	return &family[M]{name: name, labels: labels, max: max, create: create, series: map[key]M{}}
+func newFamily[M any](name string, max int, create func(string) M, labels func(*strings.Builder, key)) *family[M] {
+	return &family[M]{name: name, max: max, create: create, labels: labels, series: map[key]M{}}
 }
 
 func (f *family[M]) get(k key) M {
@@ -251,7 +272,7 @@ func (f *family[M]) get(k key) M {
 	f.mu.RLock()
 	m, ok := f.series[k]
 	if !ok && len(f.series) >= f.max {
-		m, ok = f.series[f.overflow()]
+		m, ok = f.series[overflow(k)]
 	}
 	f.mu.RUnlock()
 	if ok {
@@ -263,54 +284,39 @@ func (f *family[M]) get(k key) M {
 		return m
 	}
 	if len(f.series) >= f.max {
-		k = f.overflow()
+		k = overflow(k)
 		if m, ok := f.series[k]; ok {
 			return m
 		}
 	}
 	// The key's strings may point into a request: keep copies.
 	k.a, k.b, k.c = strings.Clone(k.a), strings.Clone(k.b), strings.Clone(k.c)
-	m = f.create(f.seriesName(k))
+	var b strings.Builder
+	b.WriteString(f.name)
+	b.WriteByte('{')
+	f.labels(&b, k)
+	b.WriteByte('}')
+	m = f.create(b.String())
 	f.series[k] = m
 	return m
 }
 
-// overflow is the key every label set past the limit shares.
-func (f *family[M]) overflow() key {
-	k := key{a: Overflow, n: -1}
-	if len(f.labels) > 1 {
-		k.b = Overflow
+// label writes name="value", after a comma unless it is the first.
+func label(b *strings.Builder, name, value string) {
+	if s := b.String(); s[len(s)-1] != '{' {
+		b.WriteByte(',')
 	}
-	if len(f.labels) > 2 {
-		k.c = Overflow
-	}
-	return k
+	b.WriteString(name)
+	b.WriteString(`="`)
+	writeEscaped(b, value)
+	b.WriteByte('"')
 }
 
-// seriesName is name{label="value",...}; a family with a status label
-// takes it from k.n (-1 for the overflow series).
-func (f *family[M]) seriesName(k key) string {
-	var b strings.Builder
-	b.WriteString(f.name)
-	b.WriteByte('{')
-	for i, l := range f.labels {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		v := [3]string{k.a, k.b, k.c}[i]
-		if l == "status" {
-			v = Overflow
-			if k.n >= 0 {
-				v = strconv.Itoa(k.n)
-			}
-		}
-		b.WriteString(l)
-		b.WriteString(`="`)
-		writeEscaped(&b, v)
-		b.WriteByte('"')
-	}
-	b.WriteByte('}')
-	return b.String()
+func routeLabel(b *strings.Builder, k key) { label(b, "route", k.a) }
+
+func modelLabels(b *strings.Builder, k key) {
+	label(b, "provider", k.a)
+	label(b, "model", k.b)
 }
 
 // writeEscaped writes a label value escaped as the text format wants.

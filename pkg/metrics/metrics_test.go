@@ -107,9 +107,9 @@ func TestSeries(t *testing.T) {
 			`openclaw_model_call_failures_total{provider="openai",model="gpt-x"} 1`,
 		}},
 		{"tokens in and out; zero counts make no series", func(r *Registry) {
-			r.AddTokens("main", "openai/gpt-x", 12, 3)
-			r.AddTokens("main", "openai/gpt-x", 8, 0)
-			r.AddTokens("ops", "openai/gpt-x", 0, 0)
+			r.AddTokens("main", "openai", "gpt-x", 12, 3)
+			r.AddTokens("main", "openai", "gpt-x", 8, 0)
+			r.AddTokens("ops", "openai", "gpt-x", 0, 0)
 		}, []string{
 			`openclaw_model_tokens_total{agent="main",model="openai/gpt-x",direction="in"} 20`,
 			`openclaw_model_tokens_total{agent="main",model="openai/gpt-x",direction="out"} 3`,
@@ -128,7 +128,7 @@ func TestSeries(t *testing.T) {
 			`openclaw_config_reloads_total{result="failed"} 2`,
 		}},
 		{"label values escaped", func(r *Registry) {
-			r.AddTokens("main", "p/a\"b\\c\nd", 1, 0)
+			r.AddTokens("main", "p", "a\"b\\c\nd", 1, 0)
 		}, []string{`openclaw_model_tokens_total{agent="main",model="p/a\"b\\c\nd",direction="in"} 1`}},
 		{"gauge func read at scrape", func(r *Registry) {
 			n := 0
@@ -167,11 +167,18 @@ func TestLabelSetsBounded(t *testing.T) {
 		t.Errorf("missing %q", w)
 	}
 
+	for i := 0; i < maxTokenSeries+1; i++ {
+		r.AddTokens(fmt.Sprintf("a%d", i), "p", "m", 1, 0)
+	}
+	if w := `openclaw_model_tokens_total{agent="_other",model="_other",direction="in"} 1`; !strings.Contains(scrape(r), w+"\n") {
+		t.Errorf("missing %q", w)
+	}
+
 	r = New(Options{NoProcessMetrics: true})
 	for i := 0; i < maxRouteStatuses+1; i++ {
-		r.ObserveRequest("/r", 100+i, time.Millisecond)
+		r.ObserveRequest(fmt.Sprintf("/r%d", i), 200, time.Millisecond)
 	}
-	if w := `openclaw_http_requests_total{route="_other",status="_other"} 1`; !strings.Contains(scrape(r), w+"\n") {
+	if w := `openclaw_http_requests_total{route="_other",status="200"} 1`; !strings.Contains(scrape(r), w+"\n") {
 		t.Errorf("missing %q", w)
 	}
 }
@@ -179,10 +186,10 @@ func TestLabelSetsBounded(t *testing.T) {
 func TestLongLabelCut(t *testing.T) {
 	r := New(Options{NoProcessMetrics: true})
 	long := strings.Repeat("é", 100) // 200 bytes
-	r.AddTokens("main", long, 1, 0)
-	r.AddTokens("main", long+"more", 1, 0)
+	r.AddTokens("main", "p", long, 1, 0)
+	r.AddTokens("main", "p", long+"more", 1, 0)
 	got := lines(scrape(r), "openclaw_model_tokens_total{")
-	want := `openclaw_model_tokens_total{agent="main",model="` + strings.Repeat("é", 64) + `",direction="in"} 2`
+	want := `openclaw_model_tokens_total{agent="main",model="p/` + strings.Repeat("é", 64) + `",direction="in"} 2`
 	if len(got) != 1 || got[0] != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
@@ -197,7 +204,7 @@ func TestConcurrent(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < 500; i++ {
 				r.ObserveRequest(fmt.Sprintf("/r%d", i%10), 200, time.Millisecond)
-				r.AddTokens("main", "m", 1, 1)
+				r.AddTokens("main", "p", "m", 1, 1)
 				if i%100 == 0 {
 					scrape(r)
 				}
@@ -209,7 +216,7 @@ func TestConcurrent(t *testing.T) {
 	if w := `openclaw_http_requests_total{route="/r3",status="200"} 400`; !strings.Contains(out, w+"\n") {
 		t.Errorf("missing %q", w)
 	}
-	if w := `openclaw_model_tokens_total{agent="main",model="m",direction="out"} 4000`; !strings.Contains(out, w+"\n") {
+	if w := `openclaw_model_tokens_total{agent="main",model="p/m",direction="out"} 4000`; !strings.Contains(out, w+"\n") {
 		t.Errorf("missing %q", w)
 	}
 }
@@ -220,5 +227,26 @@ func BenchmarkObserveRequest(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		r.ObserveRequest(route, 200, time.Millisecond)
+	}
+}
+
+func TestEveryFamilyHasHelp(t *testing.T) {
+	r := New(Options{NoProcessMetrics: true})
+	r.ObserveRequest("/r", 200, time.Millisecond)
+	r.ObserveOverhead("/r", time.Millisecond)
+	r.RunStarted()
+	r.RunEnded("main", "ok")
+	r.ObserveModelCall("p", "m", time.Millisecond, false)
+	r.AddTokens("main", "p", "m", 1, 1)
+	r.GaugeFunc(`openclaw_streams_in_flight{kind="websocket"}`, func() float64 { return 0 })
+	out := scrape(r)
+	types := lines(out, "# TYPE openclaw_")
+	if len(types) != len(help) {
+		t.Errorf("%d families written, %d with help text:\n%s", len(types), len(help), out)
+	}
+	for _, l := range lines(out, "# HELP ") {
+		if name, text, _ := strings.Cut(strings.TrimPrefix(l, "# HELP "), " "); text == "" {
+			t.Errorf("no help text for %s", name)
+		}
 	}
 }
