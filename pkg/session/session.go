@@ -33,6 +33,14 @@ type AcquireOptions struct {
 	// this one (the old transcript stays on disk). It must be a
 	// ValidSessionID not used by another key.
 	SessionID string
+	// Fresh says key was just made by RandomKey for this run (a stateless
+	// request): no other process can know it, so Acquire makes no lock
+	// file for it (runs on it in this process still queue), and its index
+	// entry is written by the first Append, with the turn's counters, or
+	// by Release: one index write instead of two, and the session is
+	// listed from its first Append on. A key that turns out to have an
+	// entry is acquired as usual. Ignored when SessionID is set.
+	Fresh bool
 }
 
 // Session is one session key held exclusively by the caller, from Acquire
@@ -52,13 +60,19 @@ type Session struct {
 	released bool
 	f        *os.File // the transcript, opened by the first Append
 	tailOK   bool     // f ends with a whole line (checked since opened)
+	// pending: a Fresh key whose entry is not written yet; the first
+	// Append writes it with its counters, or Release does. createdAt is
+	// the Acquire's time.
+	pending   bool
+	createdAt time.Time
 }
 
 // Acquire waits until the caller is the only run on key, then returns the
 // session. Runs on one key are served in arrival order within the process
 // and excluded across processes by a file lock. If ctx ends while waiting,
 // Acquire returns ctx.Err() and the caller is no longer queued. A key with
-// no index entry gets one, with a new session id (or opt.SessionID).
+// no index entry gets one, with a new session id (or opt.SessionID); see
+// AcquireOptions.Fresh for keys made up for one run.
 //
 // The caller must Release the session.
 func (s *Store) Acquire(ctx context.Context, agentID, key string, opt AcquireOptions) (*Session, error) {
@@ -90,6 +104,19 @@ func (s *Store) Acquire(ctx context.Context, agentID, key string, opt AcquireOpt
 
 	if _, err := s.mkdirs(id); err != nil {
 		return nil, err
+	}
+	if opt.Fresh && opt.SessionID == "" {
+		_, exists, err := lookupIndex(dir, key)
+		if err != nil {
+			return nil, err
+		}
+		if !exists {
+			ss.ID, ss.Created = uuid.NewString(), true
+			ss.pending, ss.createdAt = true, s.now().UTC()
+			ss.tailOK = true // a new session id has no transcript to repair
+			ok = true
+			return ss, nil
+		}
 	}
 	ss.keyLock = flock.New(lockPath, flock.SetPermissions(0o600))
 	if err := lockCtx(ctx, ss.keyLock); err != nil {
@@ -130,49 +157,73 @@ func lockCtx(ctx context.Context, fl *flock.Flock) error {
 
 // resolve finds key's entry, creating or rebinding it as asked. The caller
 // holds the key's lock, so the key's binding cannot change under it.
-func (s *Store) resolve(dir, key, want string) (Entry, bool, error) {
+func (s *Store) resolve(dir, key, want string) (e Entry, created bool, err error) {
 	// Fast path without the agent-wide lock: the key exists and is bound as
 	// asked.
-	if idx, err := readIndex(dir); err == nil {
-		if raw, ok := idx[key]; ok {
-			if e, err := decodeEntry(key, raw); err == nil && ValidSessionID(e.SessionID) &&
-				(want == "" || want == e.SessionID) {
-				return e, false, nil
-			}
+	raw, ok, err := lookupIndex(dir, key)
+	if err != nil {
+		return Entry{}, false, err
+	}
+	if ok {
+		if e, err = checkEntry(key, raw); err != nil {
+			return Entry{}, false, err
+		}
+		if want == "" || want == e.SessionID {
+			return e, false, nil
 		}
 	}
 
-	var e Entry
-	created := false
-	err := s.updateIndex(dir, func(idx map[string]json.RawMessage) (bool, error) {
-		if raw, ok := idx[key]; ok {
-			var err error
-			if e, err = decodeEntry(key, raw); err != nil {
+	if want == "" {
+		err = s.applyIndex(dir, func(tx *indexTx) (bool, error) {
+			if raw, ok := tx.get(key); ok { // not reached: the key is ours
+				var err error
+				e, err = checkEntry(key, raw)
 				return false, err
 			}
-			if !ValidSessionID(e.SessionID) {
-				return false, fmt.Errorf("session index entry %q has an invalid sessionId %q: fix or remove the entry", key, e.SessionID)
+			now := s.now().UTC()
+			e = Entry{Key: key, SessionID: uuid.NewString(), CreatedAt: now, UpdatedAt: now}
+			tx.set(key, encodeEntry(e))
+			created = true
+			return true, nil
+		})
+		return e, created, err
+	}
+
+	// Rebind the key, or bind a new key to the wanted id: it must not be
+	// another key's.
+	err = s.updateIndex(dir, func(idx map[string]json.RawMessage) (bool, error) {
+		if raw, ok := idx[key]; ok {
+			var err error
+			if e, err = checkEntry(key, raw); err != nil {
+				return false, err
 			}
-			if want == "" || want == e.SessionID {
+			if want == e.SessionID {
 				return false, nil
 			}
 		}
-		if want != "" {
-			if other, taken := findSessionKey(idx, key, want); taken {
-				return false, fmt.Errorf("%w: session id %q belongs to session key %q; use that key", ErrSessionTaken, want, other)
-			}
-		}
-		sid := want
-		if sid == "" {
-			sid = uuid.NewString()
+		if other, taken := findSessionKey(idx, key, want); taken {
+			return false, fmt.Errorf("%w: session id %q belongs to session key %q; use that key", ErrSessionTaken, want, other)
 		}
 		now := s.now().UTC()
-		e = Entry{Key: key, SessionID: sid, CreatedAt: now, UpdatedAt: now}
+		e = Entry{Key: key, SessionID: want, CreatedAt: now, UpdatedAt: now}
 		idx[key] = encodeEntry(e)
 		created = true
 		return true, nil
 	})
 	return e, created, err
+}
+
+// checkEntry decodes an entry and checks its session id, which names a
+// file.
+func checkEntry(key string, raw json.RawMessage) (Entry, error) {
+	e, err := decodeEntry(key, raw)
+	if err != nil {
+		return Entry{}, err
+	}
+	if !ValidSessionID(e.SessionID) {
+		return Entry{}, fmt.Errorf("session index entry %q has an invalid sessionId %q: fix or remove the entry", key, e.SessionID)
+	}
+	return e, nil
 }
 
 // History returns the transcript so far, oldest first (empty for a new
@@ -214,17 +265,7 @@ func (ss *Session) Append(recs ...Record) error {
 	if err := ss.writeTranscript(buf); err != nil {
 		return err
 	}
-	err = ss.st.updateIndex(ss.dir, func(idx map[string]json.RawMessage) (bool, error) {
-		e := Entry{SessionID: ss.ID, CreatedAt: now}
-		if raw, ok := idx[ss.Key]; ok {
-			var err error
-			if e, err = decodeEntry(ss.Key, raw); err != nil {
-				return false, err
-			}
-			if e.SessionID != ss.ID {
-				return false, nil // rebound behind our back by a tool: leave it be
-			}
-		}
+	err = ss.writeEntry(func(e *Entry) {
 		e.UpdatedAt = now
 		for _, r := range recs {
 			if r.Type == TypeUser {
@@ -240,13 +281,45 @@ func (ss *Session) Append(recs ...Record) error {
 				e.Provider, e.Model = r.Provider, r.Model
 			}
 		}
-		idx[ss.Key] = encodeEntry(e)
-		return true, nil
 	})
 	if err != nil {
 		return fmt.Errorf("records saved, but the session index was not updated: %w", err)
 	}
 	return nil
+}
+
+// writeEntry updates the key's index entry with fn, creating it if it is
+// pending; with a nil fn it only creates a missing entry. The caller holds
+// ss.mu.
+func (ss *Session) writeEntry(fn func(e *Entry)) error {
+	err := ss.st.applyIndex(ss.dir, func(tx *indexTx) (bool, error) {
+		e := Entry{SessionID: ss.ID, CreatedAt: ss.createdAt, UpdatedAt: ss.createdAt}
+		if raw, ok := tx.get(ss.Key); ok {
+			if fn == nil {
+				return false, nil
+			}
+			var err error
+			if e, err = decodeEntry(ss.Key, raw); err != nil {
+				return false, err
+			}
+			if e.SessionID != ss.ID {
+				return false, nil // rebound behind our back by a tool: leave it be
+			}
+		} else if !ss.pending {
+			// Removed behind our back: make it anew.
+			e.CreatedAt = ss.st.now().UTC()
+			e.UpdatedAt = e.CreatedAt
+		}
+		if fn != nil {
+			fn(&e)
+		}
+		tx.set(ss.Key, encodeEntry(e))
+		return true, nil
+	})
+	if err == nil {
+		ss.pending = false
+	}
+	return err
 }
 
 // writeTranscript appends whole lines with one write.
@@ -394,6 +467,12 @@ func (ss *Session) Release() {
 		return
 	}
 	ss.released = true
+	if ss.pending {
+		// Nothing was appended: the key still gets its entry, as Acquire
+		// promised. Best effort: without it the next run on the key just
+		// starts a new session, and no record is lost.
+		_ = ss.writeEntry(nil)
+	}
 	if ss.f != nil {
 		ss.f.Close()
 		ss.f = nil

@@ -6,17 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sync"
 	"time"
-
-	"github.com/gofrs/flock"
 )
 
 // File names inside an agent's sessions dir.
@@ -151,13 +146,9 @@ func (s *Store) Get(agentID, key string) (e Entry, ok bool, err error) {
 	if key, err = checkKey(id, key); err != nil {
 		return Entry{}, false, err
 	}
-	idx, err := readIndex(s.SessionsDir(id))
-	if err != nil {
+	raw, ok, err := lookupIndex(s.SessionsDir(id), key)
+	if err != nil || !ok {
 		return Entry{}, false, err
-	}
-	raw, ok := idx[key]
-	if !ok {
-		return Entry{}, false, nil
 	}
 	e, err = decodeEntry(key, raw)
 	return e, err == nil, err
@@ -181,28 +172,6 @@ func (s *Store) Transcript(agentID, sessionID string) ([]Record, error) {
 	return parseRecords(data), nil
 }
 
-// readIndex reads sessions.json without locking: it is only ever replaced by
-// rename, so a reader sees one whole version. A missing file is an empty
-// index.
-func readIndex(dir string) (map[string]json.RawMessage, error) {
-	path := filepath.Join(dir, indexName)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]json.RawMessage{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read session index: %w", err)
-	}
-	idx := map[string]json.RawMessage{}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return idx, nil
-	}
-	if err := json.Unmarshal(data, &idx); err != nil {
-		return nil, fmt.Errorf("session index %s is not valid JSON (%v): fix it or move it away", path, err)
-	}
-	return idx, nil
-}
-
 func decodeEntry(key string, raw json.RawMessage) (Entry, error) {
 	var e Entry
 	if err := json.Unmarshal(raw, &e); err != nil {
@@ -218,71 +187,6 @@ func encodeEntry(e Entry) json.RawMessage {
 		panic(err) // Entry holds only strings, ints and times
 	}
 	return b
-}
-
-// indexMus serialise index updates inside the process (keyed by the index
-// path), so goroutines queue on a mutex instead of each blocking a thread in
-// flock.
-var indexMus sync.Map // string -> *sync.Mutex
-
-// updateIndex runs fn on agentID's index under the agent-wide lock and, when
-// fn reports a change, replaces sessions.json atomically. Keep fn short:
-// every session of the agent waits for it.
-func (s *Store) updateIndex(dir string, fn func(idx map[string]json.RawMessage) (changed bool, err error)) error {
-	path := filepath.Join(dir, indexName)
-	mu, _ := indexMus.LoadOrStore(path, &sync.Mutex{})
-	mu.(*sync.Mutex).Lock()
-	defer mu.(*sync.Mutex).Unlock()
-
-	fl := flock.New(filepath.Join(dir, indexLockName), flock.SetPermissions(0o600))
-	if err := fl.Lock(); err != nil {
-		return fmt.Errorf("lock session index: %w", err)
-	}
-	defer fl.Unlock()
-
-	idx, err := readIndex(dir)
-	if err != nil {
-		return err
-	}
-	changed, err := fn(idx)
-	if err != nil || !changed {
-		return err
-	}
-	data, err := json.MarshalIndent(idx, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode session index: %w", err)
-	}
-	data = append(data, '\n')
-	return s.replaceFile(dir, indexTmpName, indexName, data)
-}
-
-// replaceFile writes data to tmp and renames it over name, so readers see
-// the old or the new content and never a mix. The caller holds the lock that
-// makes tmp private.
-func (s *Store) replaceFile(dir, tmp, name string, data []byte) error {
-	tmpPath := filepath.Join(dir, tmp)
-	f, err := os.OpenFile(tmpPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("write session index: %w", err)
-	}
-	_, err = f.Write(data)
-	if err == nil && s.opts.Fsync {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmpPath, filepath.Join(dir, name))
-	}
-	if err != nil {
-		os.Remove(tmpPath)
-		return fmt.Errorf("write session index: %w", err)
-	}
-	if s.opts.Fsync {
-		return syncDir(dir)
-	}
-	return nil
 }
 
 // syncDir makes a create or rename in dir durable.

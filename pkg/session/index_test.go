@@ -1,0 +1,287 @@
+package session
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openclaw/openclaw-go/pkg/provider"
+)
+
+// The file written from the in-memory index is byte for byte what
+// json.MarshalIndent writes for the same map, whatever the keys and
+// values hold.
+func TestIndexEncodingMatchesMarshalIndent(t *testing.T) {
+	keys := []string{"agent:main:main", "agent:main:<b>&", "agent:main:é\u2028", `agent:main:"q"\`, "agent:main:a", "agent:main:A", "agent:main:\x01"}
+	values := []string{`{}`, `{"sessionId":"x","turns":1}`, `{"sessionId":"y","label":"<mine> & yours","n":[1,{"a":null}]}`, `5`, `"s"`, `[]`}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 50 {
+		idx := map[string]json.RawMessage{}
+		for range rng.IntN(len(keys) + 1) {
+			idx[keys[rng.IntN(len(keys))]] = json.RawMessage(values[rng.IntN(len(values))])
+		}
+		want, err := json.MarshalIndent(idx, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, '\n')
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, indexName), want, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c := &indexCache{dir: dir, path: filepath.Join(dir, indexName)}
+		if err := c.refresh(); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.encode(nil); string(got) != string(want) {
+			t.Fatalf("round %d: encoded\n%s\nwant\n%s", round, got, want)
+		}
+	}
+}
+
+// writeIndexFile replaces sessions.json as another process would.
+func writeIndexFile(t *testing.T, dir string, idx map[string]json.RawMessage) {
+	t.Helper()
+	data, err := json.MarshalIndent(idx, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(dir, "other.tmp")
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, indexName)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Another writer's index replaces what the process had in memory: an
+// update is applied to the new file, and readers see it.
+func TestIndexSeesOtherWriters(t *testing.T) {
+	s, _ := newTestStore(t, Options{})
+	a, b := ExplicitKey("main", "a"), ExplicitKey("main", "b")
+	idA := addSession(t, s, "main", a)
+	dir := s.SessionsDir("main")
+	idx, err := readIndex(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx[b] = encodeEntry(Entry{SessionID: "other", Turns: 7})
+	writeIndexFile(t, dir, idx)
+
+	if e, ok, err := s.Get("main", b); err != nil || !ok || e.Turns != 7 {
+		t.Fatalf("Get of the other writer's key = %+v, %v, %v", e, ok, err)
+	}
+	addSession(t, s, "main", a)
+	if e, _, _ := s.Get("main", a); e.SessionID != idA || e.Turns != 2 {
+		t.Fatalf("entry a = %+v, want session %s with 2 turns", e, idA)
+	}
+	if e, _, _ := s.Get("main", b); e.SessionID != "other" || e.Turns != 7 {
+		t.Fatalf("the other writer's entry was lost: %+v", e)
+	}
+
+	// The file removed by hand: an empty index.
+	if err := os.Remove(filepath.Join(dir, indexName)); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := s.List("main"); err != nil || len(l) != 0 {
+		t.Fatalf("List after the index was removed = %v, %v", l, err)
+	}
+}
+
+// The updates of one batch are applied in order and written once; one
+// that fails leaves the others be.
+func TestIndexBatch(t *testing.T) {
+	s, _ := newTestStore(t, Options{})
+	dir, err := s.mkdirs("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cacheFor(dir)
+	set := func(k, v string) *indexOp {
+		return &indexOp{done: make(chan struct{}), fn: func(tx *indexTx) (bool, error) {
+			tx.set(k, json.RawMessage(v))
+			return true, nil
+		}}
+	}
+	boom := errors.New("boom")
+	failing := &indexOp{done: make(chan struct{}), fn: func(tx *indexTx) (bool, error) {
+		tx.set("agent:main:bad", json.RawMessage(`{}`))
+		return true, boom
+	}}
+	var seen json.RawMessage
+	reader := &indexOp{done: make(chan struct{}), fn: func(tx *indexTx) (bool, error) {
+		seen, _ = tx.get("agent:main:x")
+		tx.del("agent:main:y")
+		return true, nil
+	}}
+	batch := []*indexOp{set("agent:main:x", `{"n":1}`), set("agent:main:y", `{"n":2}`), failing, set("agent:main:x", `{"n":3}`), reader}
+	c.mu.Lock()
+	c.writeBatch(batch)
+	c.mu.Unlock()
+	for i, op := range batch {
+		<-op.done
+		if op != failing && op.err != nil {
+			t.Errorf("op %d: %v", i, op.err)
+		}
+	}
+	if !errors.Is(failing.err, boom) {
+		t.Errorf("failing op: %v, want its own error", failing.err)
+	}
+	if string(seen) != `{"n":3}` {
+		t.Errorf("a later op saw %s, want the batch's earlier change", seen)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, indexName))
+	if want := "{\n  \"agent:main:x\": {\n    \"n\": 3\n  }\n}\n"; string(data) != want {
+		t.Errorf("index = %q, want %q", data, want)
+	}
+}
+
+// A write that fails leaves the file as it was, and the next update starts
+// from the file, not from the failed one's changes.
+func TestIndexWriteFailure(t *testing.T) {
+	s, _ := newTestStore(t, Options{})
+	a := ExplicitKey("main", "a")
+	addSession(t, s, "main", a)
+	dir := s.SessionsDir("main")
+	// The temp file's name taken by a directory: the write fails.
+	if err := os.Mkdir(filepath.Join(dir, indexTmpName), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	err := s.updateIndex(dir, func(idx map[string]json.RawMessage) (bool, error) {
+		idx["agent:main:lost"] = json.RawMessage(`{"sessionId":"lost"}`)
+		return true, nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "write session index") {
+		t.Fatalf("update with the temp name taken: %v", err)
+	}
+	if err := os.Remove(filepath.Join(dir, indexTmpName)); err != nil {
+		t.Fatal(err)
+	}
+	addSession(t, s, "main", ExplicitKey("main", "b"))
+	if got := keysOf(t, s, "main"); strings.Join(got, " ") != "agent:main:explicit:b agent:main:explicit:a" &&
+		strings.Join(got, " ") != "agent:main:explicit:a agent:main:explicit:b" {
+		t.Fatalf("keys after a failed write = %v, want a and b only", got)
+	}
+}
+
+// Runs on many keys at once from one Store and another on the same dir:
+// the batches lose no update, and the file is the index of all of them.
+func TestIndexConcurrentBatches(t *testing.T) {
+	s, state := newTestStore(t, Options{})
+	s2 := NewStore(state, Options{Fsync: true})
+	const n = 64
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			st := s
+			if i%2 == 1 {
+				st = s2
+			}
+			ss, err := st.Acquire(t.Context(), "main", fmt.Sprintf("agent:main:k%d", i), AcquireOptions{})
+			if err == nil {
+				err = ss.Append(Record{Type: TypeUser, Text: "x"})
+				ss.Release()
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(s.SessionsDir("main"), indexName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idx map[string]Entry
+	if err := json.Unmarshal(data, &idx); err != nil || len(idx) != n {
+		t.Fatalf("index has %d entries (%v), want %d", len(idx), err, n)
+	}
+	for k, e := range idx {
+		if e.Turns != 1 {
+			t.Errorf("%s: %d turns, want 1", k, e.Turns)
+		}
+	}
+}
+
+// A fresh key takes no lock file, and its entry is written once, by the
+// run's Append, with the counters of the turn and the time of the Acquire;
+// until then the key is not in the index. With no Append, Release writes
+// it. A "fresh" key that has an entry is acquired as any other.
+func TestFreshKey(t *testing.T) {
+	s, _ := newTestStore(t, Options{})
+	t0 := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	clock := t0
+	s.now = func() time.Time { return clock }
+	dir, err := s.mkdirs("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cacheFor(dir)
+	fresh := AcquireOptions{Fresh: true}
+	key := RandomKey("main", "openai")
+	ss := mustAcquire(t, s, "main", key, fresh)
+	if !ss.Created || !ValidSessionID(ss.ID) {
+		t.Fatalf("a fresh key's session = %+v, want a created one", ss)
+	}
+	if _, ok, err := s.Get("main", key); ok || err != nil {
+		t.Fatalf("the entry exists before anything was appended (%v)", err)
+	}
+	clock = t0.Add(time.Second)
+	if err := ss.Append(Record{Type: TypeUser, Text: "hi"}, Record{Type: TypeAssistant, Text: "yo", Usage: &provider.Usage{Input: 3, Output: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	ss.Release()
+	if c.writes != 1 {
+		t.Errorf("the index was written %d times for a fresh session's run, want once", c.writes)
+	}
+	want := Entry{Key: key, SessionID: ss.ID, CreatedAt: t0, UpdatedAt: t0.Add(time.Second), Turns: 1, InputTokens: 3, OutputTokens: 2}
+	if e, ok, err := s.Get("main", key); !ok || err != nil || e != want {
+		t.Fatalf("entry = %+v, %v, %v; want %+v", e, ok, err, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, keyLockName(key))); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a fresh key has a lock file (%v)", err)
+	}
+	if recs, err := s.Transcript("main", ss.ID); err != nil || len(recs) != 2 {
+		t.Errorf("transcript = %d records, %v; want 2", len(recs), err)
+	}
+
+	// Acquired and released with nothing appended: an entry all the same.
+	key2 := RandomKey("main", "openai")
+	ss2 := mustAcquire(t, s, "main", key2, fresh)
+	ss2.Release()
+	if e, ok, _ := s.Get("main", key2); !ok || e.SessionID != ss2.ID || e.Turns != 0 || !e.CreatedAt.Equal(clock) {
+		t.Fatalf("entry of a fresh session released empty = %+v, %v", e, ok)
+	}
+	if c.writes != 2 {
+		t.Errorf("%d index writes in all, want 2", c.writes)
+	}
+
+	// Not fresh after all: the same session, under the key's lock.
+	ss3 := mustAcquire(t, s, "main", key, fresh)
+	defer ss3.Release()
+	if ss3.ID != ss.ID || ss3.Created {
+		t.Fatalf("a known key acquired as fresh = %+v, want session %s", ss3, ss.ID)
+	}
+	if _, err := os.Stat(filepath.Join(dir, keyLockName(key))); err != nil {
+		t.Errorf("a known key is not locked: %v", err)
+	}
+	// Runs on a fresh key in this process still queue.
+	got := make(chan *Session)
+	go func() { got <- mustAcquire(t, s, "main", key2, fresh) }()
+	ss4 := <-got
+	done := make(chan *Session)
+	go func() { done <- mustAcquire(t, s, "main", key2, fresh) }()
+	waitQueued(filepath.Join(dir, keyLockName(key2)), 1)
+	ss4.Release()
+	(<-done).Release()
+}
