@@ -23,6 +23,13 @@ import (
 // (408 after it).
 const bodyTimeout = 30 * time.Second
 
+// streamWriteTimeout bounds each write of a stream: a client that takes no
+// byte for this long is gone, and its run is canceled. Nothing else ends a
+// write to a client that stopped reading, not even the run timeout, so
+// without it such a client would hold the model call, the session and a run
+// slot forever. A variable so tests can shorten it.
+var streamWriteTimeout = 30 * time.Second
+
 // readBody reads the request body within the size limit and the body
 // timeout. An oversized body is refused from Content-Length before any of it
 // is read, and never read whole into memory otherwise.
@@ -201,6 +208,8 @@ func toolResults(msgs []openai.Message) []provider.Message {
 // flushed at once, the finish chunk, the usage chunk when asked, [DONE].
 func (s *Server) streamCompletion(w http.ResponseWriter, r *http.Request, areq agent.Request, st *openai.Stream, includeUsage bool) error {
 	rc := http.NewResponseController(w)
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
 	started := false
 	buf := make([]byte, 0, 512)
 	var writeErr error
@@ -208,12 +217,16 @@ func (s *Server) streamCompletion(w http.ResponseWriter, r *http.Request, areq a
 		if writeErr != nil {
 			return
 		}
-		if _, err := w.Write(b); err != nil {
-			writeErr = err
-			return
+		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+		if _, writeErr = w.Write(b); writeErr == nil {
+			writeErr = rc.Flush()
 		}
-		writeErr = rc.Flush()
+		if writeErr != nil {
+			cancel() // the client is gone or stopped reading
+		}
 	}
+	// A later request on the connection must not inherit the deadline.
+	defer rc.SetWriteDeadline(time.Time{})
 	areq.OnEvent = func(ev agent.Event) {
 		switch ev.Type {
 		case agent.EventStart:
@@ -241,7 +254,7 @@ func (s *Server) streamCompletion(w http.ResponseWriter, r *http.Request, areq a
 			send(openai.AppendDone(openai.AppendStreamError(buf[:0], openai.Internal())))
 		}
 	}()
-	res, err := s.runner.Run(r.Context(), areq)
+	res, err := s.runner.Run(ctx, areq)
 	if !started {
 		if err == nil {
 			err = errors.New("run finished without starting")

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -275,16 +276,22 @@ func (h *responsesHandler) stream(w http.ResponseWriter, r *http.Request, areq a
 		writeErr error
 	)
 	buf := make([]byte, 0, 1024)
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
 	send := func(b []byte) {
 		if writeErr != nil {
 			return
 		}
-		if _, err := w.Write(b); err != nil {
-			writeErr = err
-			return
+		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+		if _, writeErr = w.Write(b); writeErr == nil {
+			writeErr = rc.Flush()
 		}
-		writeErr = rc.Flush()
+		if writeErr != nil {
+			cancel() // the client is gone or stopped reading
+		}
 	}
+	// A later request on the connection must not inherit the deadline.
+	defer rc.SetWriteDeadline(time.Time{})
 	openMessage := func(dst []byte) []byte {
 		msgOpen = true
 		dst = st.ItemAdded(dst, 0, openresponses.MessageItem(m.msgID, openresponses.StatusInProgress, ""))
@@ -325,7 +332,7 @@ func (h *responsesHandler) stream(w http.ResponseWriter, r *http.Request, areq a
 			send(openresponses.AppendDone(buf))
 		}
 	}()
-	res, err := s.runner.Run(r.Context(), areq)
+	res, err := s.runner.Run(ctx, areq)
 	if !started {
 		if err == nil {
 			err = errors.New("run finished without starting")
