@@ -230,7 +230,8 @@ func (p *anthropic) Stream(ctx context.Context, req *Request, onDelta func(strin
 	if onDelta == nil {
 		onDelta = func(string) {}
 	}
-	br := bufio.NewReaderSize(resp.Body, 32<<10)
+	br := getBodyReader(resp.Body)
+	defer putBodyReader(br)
 	first, err := skipSpace(br)
 	if err != nil {
 		return nil, c.bodyErr(err)

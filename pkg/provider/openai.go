@@ -177,7 +177,8 @@ func (p *openAI) Stream(ctx context.Context, req *Request, onDelta func(string))
 	if onDelta == nil {
 		onDelta = func(string) {}
 	}
-	br := bufio.NewReaderSize(resp.Body, 32<<10)
+	br := getBodyReader(resp.Body)
+	defer putBodyReader(br)
 	first, err := skipSpace(br)
 	if err != nil {
 		return nil, c.bodyErr(err)

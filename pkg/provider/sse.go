@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"sync"
 )
 
 // sseReader splits a server-sent event stream into events. Lines end in LF
@@ -118,4 +119,21 @@ func skipSpace(br *bufio.Reader) (byte, error) {
 		}
 		return b[0], nil
 	}
+}
+
+// bodyReaders are the read buffers of response bodies, kept for the next
+// call: a call in flight holds one, instead of every call leaving 32 KB of
+// garbage behind.
+var bodyReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 32<<10) }}
+
+func getBodyReader(r io.Reader) *bufio.Reader {
+	br := bodyReaders.Get().(*bufio.Reader)
+	br.Reset(r)
+	return br
+}
+
+// putBodyReader gives br back once nothing read from it is in use.
+func putBodyReader(br *bufio.Reader) {
+	br.Reset(nil)
+	bodyReaders.Put(br)
 }
