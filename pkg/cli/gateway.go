@@ -188,6 +188,8 @@ func runGatewayServe(ctx context.Context, app *App, opts *gatewayOptions) error 
 	changed := watchFile(watchCtx, lc.path, 500*time.Millisecond)
 
 	reload := func(why string) {
+		ok := false
+		defer func() { srv.CountReload(ok) }() // metrics: reloads ok/failed
 		next, err := config.Load(lc.path)
 		if err != nil {
 			lg.Error("config reload failed, keeping the old config", "why", why, "err", err)
@@ -223,6 +225,7 @@ func runGatewayServe(ctx context.Context, app *App, opts *gatewayOptions) error 
 			}
 		}
 		lg.Info("config reloaded", "why", why, "chatCompletions", next.Gateway.HTTP.Endpoints.ChatCompletions.Enabled)
+		ok = true
 	}
 
 	for {
