@@ -18,6 +18,11 @@ type Request struct {
 	AgentID    string // "" means the default agent
 	SessionKey string // "" means agent:<id>:<session.mainKey>
 	SessionID  string // the id to give a session this run creates
+	// NewSession says SessionKey was just made by session.RandomKey for
+	// this run alone (a stateless request): nobody else can know it, so
+	// the session takes no lock file and its index entry is written once,
+	// when the turn is appended (session.AcquireOptions.Fresh).
+	NewSession bool
 	Message    string
 	Images     []provider.Image
 	// ExtraSystemPrompt is appended to the agent's system prompt.

@@ -273,7 +273,8 @@ func (r *Runner) Run(ctx context.Context, req Request) (*Result, error) {
 		defer cancel()
 	}
 
-	sess, err := st.store.Acquire(ctx, agentID, key, session.AcquireOptions{SessionID: req.SessionID})
+	fresh := req.NewSession && req.SessionKey != "" // never the main session
+	sess, err := st.store.Acquire(ctx, agentID, key, session.AcquireOptions{SessionID: req.SessionID, Fresh: fresh})
 	if err != nil {
 		return nil, r.ctxErr(ctx, err, "open session")
 	}
