@@ -234,4 +234,3 @@ func loadClient(ctx context.Context, hc *http.Client, url, key, want string) err
 	}
 	return nil
 }
-
