@@ -16,15 +16,6 @@ const (
 	AuthPassword = "password"
 )
 
-// authOutcome is what a request's credentials amount to.
-type authOutcome int
-
-const (
-	authOK      authOutcome = iota
-	authMissing             // no credentials at all: 401, not counted by the limiter
-	authWrong               // wrong credentials: 401, counted
-)
-
 // bearer returns the secret of an "Authorization: Bearer <secret>" header;
 // the scheme is case-insensitive.
 func bearer(h string) (string, bool) {
@@ -36,29 +27,51 @@ func bearer(h string) (string, bool) {
 	return rest, rest != ""
 }
 
-// checkAuth compares the request's bearer secret with the expected one in
+// secretMatches compares a client's secret with the expected one in
 // constant time (hashing first, so neither length nor content leaks).
-func checkAuth(r *http.Request, mode, secret string) authOutcome {
-	if mode == AuthNone {
-		return authOK
-	}
-	h := r.Header.Get("Authorization")
-	if h == "" {
-		return authMissing
-	}
-	got, ok := bearer(h)
-	if !ok {
-		return authWrong
-	}
+func secretMatches(got, secret string) bool {
 	if secret == "" {
-		return authWrong
+		return false
 	}
 	a := sha256.Sum256([]byte(got))
 	b := sha256.Sum256([]byte(secret))
-	if subtle.ConstantTimeCompare(a[:], b[:]) == 1 {
-		return authOK
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// admission is the outcome of one authentication attempt.
+type admission struct {
+	ok    bool
+	retry int // > 0: the client is locked out for this many seconds
+}
+
+// admit runs one authentication attempt of any protocol through the limiter
+// and the secret in force. present says whether the client sent credentials
+// at all: an attempt without any is refused but not counted as a failure.
+func (s *Server) admit(r *http.Request, got string, present bool) admission {
+	st := s.state.Load()
+	if st.mode == AuthNone {
+		return admission{ok: true}
 	}
-	return authWrong
+	addr := clientAddr(r, st.trusted)
+	client := addr.String()
+	limited := !(st.exempt && addr.IsLoopback())
+	if limited {
+		if locked, retry := st.limiter.Locked(client); locked {
+			return admission{retry: max(retry, 1)}
+		}
+	}
+	if present && secretMatches(got, st.secret) {
+		if limited {
+			st.limiter.Success(client)
+		}
+		return admission{ok: true}
+	}
+	if present && limited && st.limiter.Fail(client) {
+		s.log.Warn("client locked out after repeated auth failures", "client", client)
+		s.countLockout()
+	}
+	s.countAuthFailure()
+	return admission{}
 }
 
 // parsePrefixes parses IPs and CIDRs; single IPs become /32 or /128.

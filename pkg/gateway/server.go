@@ -290,31 +290,15 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ httprouter.Par
 // authorize checks the request's credentials against the limiter and the
 // secret in force. It returns nil when the request may go on.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) error {
-	st := s.state.Load()
-	if st.mode == AuthNone {
+	h := r.Header.Get("Authorization")
+	got, _ := bearer(h) // a header of another scheme is a wrong secret
+	a := s.admit(r, got, h != "")
+	switch {
+	case a.ok:
 		return nil
+	case a.retry > 0:
+		return lockedOut(w, a.retry)
 	}
-	addr := clientAddr(r, st.trusted)
-	client := addr.String()
-	limited := !(st.exempt && addr.IsLoopback())
-	if limited {
-		if locked, retry := st.limiter.Locked(client); locked {
-			return lockedOut(w, retry)
-		}
-	}
-	switch checkAuth(r, st.mode, st.secret) {
-	case authOK:
-		if limited {
-			st.limiter.Success(client)
-		}
-		return nil
-	case authWrong:
-		if limited && st.limiter.Fail(client) {
-			s.log.Warn("client locked out after repeated auth failures", "client", client)
-			s.countLockout()
-		}
-	}
-	s.countAuthFailure()
 	return &openai.Error{Status: http.StatusUnauthorized, Type: "unauthorized", Message: "Unauthorized"}
 }
 
@@ -383,6 +367,12 @@ func (r *recorder) Write(b []byte) (int, error) {
 	n, err := r.ResponseWriter.Write(b)
 	r.bytes += int64(n)
 	return n, err
+}
+
+// FlushError flushes and reports a failed write (a client gone), which
+// http.ResponseController.Flush returns to the stream loop.
+func (r *recorder) FlushError() error {
+	return http.NewResponseController(r.ResponseWriter).Flush()
 }
 
 func (r *recorder) Flush() {

@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"net/http"
 	"runtime/debug"
 	"sync"
@@ -97,38 +95,19 @@ func (s *Server) WebSocketStats() ws.Stats {
 // connect; no secret for the mode is "missing" and not counted; a wrong one
 // is counted; a locked-out client is refused even with the right secret.
 func (s *Server) AuthorizeConnect(r *http.Request, auth ws.ConnectAuth) ws.AuthDecision {
-	st := s.state.Load()
-	if st.mode == AuthNone {
-		return ws.AuthDecision{OK: true}
-	}
-	addr := clientAddr(r, st.trusted)
-	client := addr.String()
-	limited := !(st.exempt && addr.IsLoopback())
-	if limited {
-		if locked, retry := st.limiter.Locked(client); locked {
-			if retry < 1 {
-				retry = 1
-			}
-			return ws.AuthDecision{Reason: "rate_limited", RetryAfter: time.Duration(retry) * time.Second}
-		}
-	}
+	mode := s.state.Load().mode
 	got := auth.Token
-	if st.mode == AuthPassword {
+	if mode == AuthPassword {
 		got = auth.Password
 	}
-	if got == "" {
-		return ws.AuthDecision{Reason: st.mode + "_missing"}
-	}
-	a := sha256.Sum256([]byte(got))
-	b := sha256.Sum256([]byte(st.secret))
-	if st.secret != "" && subtle.ConstantTimeCompare(a[:], b[:]) == 1 {
-		if limited {
-			st.limiter.Success(client)
-		}
+	a := s.admit(r, got, got != "")
+	switch {
+	case a.ok:
 		return ws.AuthDecision{OK: true}
+	case a.retry > 0:
+		return ws.AuthDecision{Reason: "rate_limited", RetryAfter: time.Duration(a.retry) * time.Second}
+	case got == "":
+		return ws.AuthDecision{Reason: mode + "_missing"}
 	}
-	if limited && st.limiter.Fail(client) {
-		s.log.Warn("client locked out after repeated auth failures", "client", client)
-	}
-	return ws.AuthDecision{Reason: st.mode + "_mismatch"}
+	return ws.AuthDecision{Reason: mode + "_mismatch"}
 }
