@@ -108,8 +108,10 @@ func (c *indexCache) freshFor(fi os.FileInfo) bool {
 }
 
 // refresh makes the cache match the file, reading it if needed. The caller
-// holds mu.
-func (c *indexCache) refresh() error {
+// holds mu, and the index lock when locked says so; otherwise the file is
+// read under the shared index lock, since writers reuse the inodes of old
+// indexes (see replaceIndex).
+func (c *indexCache) refresh(locked bool) error {
 	fi, err := c.stat()
 	if err != nil {
 		return err
@@ -122,6 +124,13 @@ func (c *indexCache) refresh() error {
 	}
 	var data []byte
 	if fi != nil {
+		if !locked {
+			fl := flock.New(filepath.Join(c.dir, indexLockName), flock.SetPermissions(0o600))
+			if err := fl.RLock(); err != nil {
+				return fmt.Errorf("lock session index: %w", err)
+			}
+			defer fl.Unlock()
+		}
 		f, err := os.Open(c.path)
 		if errors.Is(err, fs.ErrNotExist) {
 			fi = nil
@@ -215,7 +224,7 @@ func (c *indexCache) view(fn func(byKey map[string]*cachedEntry)) error {
 	// makes it fresh when done).
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.refresh(); err != nil {
+	if err := c.refresh(false); err != nil {
 		return err
 	}
 	c.rmu.RLock()
@@ -381,7 +390,7 @@ func (c *indexCache) applyBatch(batch []*indexOp) error {
 		return fmt.Errorf("lock session index: %w", err)
 	}
 	defer fl.Unlock()
-	if err := c.refresh(); err != nil {
+	if err := c.refresh(true); err != nil {
 		return err
 	}
 	tx := &indexTx{c: c, changes: map[string]json.RawMessage{}}
@@ -423,7 +432,10 @@ func (c *indexCache) applyBatch(batch []*indexOp) error {
 		}
 	}
 	c.buf = c.encode(c.buf[:0])
-	fi, err := replaceFile(c.dir, indexTmpName, indexName, c.buf, fsync)
+	// The old file's inode is kept for the next write only if it has the
+	// mode this package gives the index (not a hand-made file's).
+	recycle := c.fi != nil && c.fi.Mode().Perm() == 0o600
+	fi, err := replaceIndex(c.dir, c.buf, fsync, recycle)
 	if err != nil {
 		c.valid = false // the file is as it was: read it again next time
 		return err
@@ -457,11 +469,25 @@ func (c *indexCache) encode(b []byte) []byte {
 	return append(b, "\n}\n"...)
 }
 
-// replaceFile writes data to tmp and renames it over name, so readers see
-// the old or the new content and never a mix, and returns the new file's
-// info. The caller holds the lock that makes tmp private.
-func replaceFile(dir, tmp, name string, data []byte, fsync bool) (os.FileInfo, error) {
-	tmpPath := filepath.Join(dir, tmp)
+// replaceIndex writes data to the temp file and renames it over
+// sessions.json, so the file is always one whole version, and returns the
+// new file's info. The caller holds the index lock, which makes the temp
+// and spare files its own.
+//
+// With recycle, the inode of the index being replaced is kept, emptied, as
+// the spare the next write fills, instead of making a file and freeing one
+// per write: on ext4 making files is costly, and costlier the more inodes
+// were freed lately. A reader still reading that old index when its inode
+// is emptied or reused would see another content: this package's readers
+// hold the shared index lock while they read (refresh), and others may see
+// an empty file during a write.
+func replaceIndex(dir string, data []byte, fsync, recycle bool) (os.FileInfo, error) {
+	path := filepath.Join(dir, indexName)
+	tmpPath := filepath.Join(dir, indexTmpName)
+	sparePath := filepath.Join(dir, indexSpareName)
+	if recycle {
+		_ = os.Rename(sparePath, tmpPath) // none yet: the temp file is made
+	}
 	f, err := os.OpenFile(tmpPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("write session index: %w", err)
@@ -473,13 +499,22 @@ func replaceFile(dir, tmp, name string, data []byte, fsync bool) (os.FileInfo, e
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	path := filepath.Join(dir, name)
+	// Where hard links do not work the old inode is simply freed.
+	spare := err == nil && recycle && os.Link(path, sparePath) == nil
 	if err == nil {
 		err = os.Rename(tmpPath, path)
 	}
 	if err != nil {
 		os.Remove(tmpPath)
+		if spare {
+			os.Remove(sparePath) // a second name of the index still in place
+		}
 		return nil, fmt.Errorf("write session index: %w", err)
+	}
+	if spare {
+		// Nothing of the old index stays behind (a removed session's
+		// entry, say).
+		_ = os.Truncate(sparePath, 0)
 	}
 	if fsync {
 		if err := syncDir(dir); err != nil {

@@ -37,7 +37,7 @@ func TestIndexEncodingMatchesMarshalIndent(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := &indexCache{dir: dir, path: filepath.Join(dir, indexName)}
-		if err := c.refresh(); err != nil {
+		if err := c.refresh(false); err != nil {
 			t.Fatal(err)
 		}
 		if got := c.encode(nil); string(got) != string(want) {
@@ -262,6 +262,12 @@ func TestFreshKey(t *testing.T) {
 	if e, ok, _ := s.Get("main", key2); !ok || e.SessionID != ss2.ID || e.Turns != 0 || !e.CreatedAt.Equal(clock) {
 		t.Fatalf("entry of a fresh session released empty = %+v, %v", e, ok)
 	}
+	if _, err := os.Stat(s.TranscriptPath("main", ss2.ID)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a session released empty has a transcript (%v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, indexTmpName)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("temp index left behind (%v)", err)
+	}
 	if c.writes != 2 {
 		t.Errorf("%d index writes in all, want 2", c.writes)
 	}
@@ -284,4 +290,56 @@ func TestFreshKey(t *testing.T) {
 	waitQueued(filepath.Join(dir, keyLockName(key2)), 1)
 	ss4.Release()
 	(<-done).Release()
+}
+
+// Each write keeps the inode of the index it replaces as the (empty) spare
+// the next write fills, so writes make and free no files; an index this
+// package did not make (another mode) is not reused.
+func TestIndexInodeRecycled(t *testing.T) {
+	s, _ := newTestStore(t, Options{})
+	dir, err := s.mkdirs("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, indexName)
+	if err := os.WriteFile(path, []byte(`{"agent:main:a":{"sessionId":"a"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	write := func(k string) {
+		t.Helper()
+		err := s.updateIndex(dir, func(idx map[string]json.RawMessage) (bool, error) {
+			idx[k] = json.RawMessage(`{"sessionId":"x"}`)
+			return true, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("agent:main:b")
+	if _, err := os.Stat(filepath.Join(dir, indexSpareName)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a hand-made index was kept as the spare (%v)", err)
+	}
+	var seen []os.FileInfo
+	for i := range 4 {
+		fi, err := os.Stat(path)
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("write %d: index %v, %v; want a 0600 file", i, fi, err)
+		}
+		seen = append(seen, fi)
+		write(fmt.Sprint("agent:main:c", i))
+		spare, err := os.Stat(filepath.Join(dir, indexSpareName))
+		if err != nil || spare.Size() != 0 || !os.SameFile(spare, fi) {
+			t.Fatalf("write %d: spare = %v, %v; want the replaced index's inode, emptied", i, spare, err)
+		}
+	}
+	// Two inodes take turns.
+	if !os.SameFile(seen[1], seen[3]) || !os.SameFile(seen[0], seen[2]) {
+		t.Errorf("the index inodes did not alternate")
+	}
+	if _, err := os.Stat(filepath.Join(dir, indexTmpName)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("temp index left behind (%v)", err)
+	}
+	if got := keysOf(t, s, "main"); len(got) != 6 {
+		t.Errorf("keys = %v, want 6", got)
+	}
 }

@@ -8,12 +8,16 @@
 //	agents/<agentId>/sessions/<sessionId>.jsonl   one Record per line
 //	agents/<agentId>/sessions/<key-hash>.lock     serialises runs on one key
 //	agents/<agentId>/sessions/sessions.json.lock  guards index updates
+//	agents/<agentId>/sessions/sessions.json.spare the last index replaced,
+//	                                              emptied, for the next write
 //
 // Crash safety: an Append is one write of whole lines to a file opened for
 // appending; every line of a multi-record Append but the last carries
 // "more":true, so readers can tell an Append that a crash cut short and skip
 // it, and the next writer cuts it off before appending. sessions.json is
-// only ever replaced by rename.
+// only ever replaced by rename, under the index lock; this package reads it
+// under the shared index lock, because a write reuses the inode of the
+// index it replaced (see replaceIndex).
 package session
 
 import (

@@ -65,6 +65,8 @@ type Session struct {
 	// the Acquire's time.
 	pending   bool
 	createdAt time.Time
+	// unwritten: a Fresh session's transcript, not written yet.
+	unwritten bool
 }
 
 // Acquire waits until the caller is the only run on key, then returns the
@@ -113,7 +115,7 @@ func (s *Store) Acquire(ctx context.Context, agentID, key string, opt AcquireOpt
 		if !exists {
 			ss.ID, ss.Created = uuid.NewString(), true
 			ss.pending, ss.createdAt = true, s.now().UTC()
-			ss.tailOK = true // a new session id has no transcript to repair
+			ss.tailOK, ss.unwritten = true, true // a new session id has no transcript yet
 			ok = true
 			return ss, nil
 		}
@@ -234,6 +236,9 @@ func (ss *Session) History() ([]Record, error) {
 	if ss.released {
 		return nil, ErrReleased
 	}
+	if ss.unwritten {
+		return nil, nil
+	}
 	data, err := os.ReadFile(ss.st.TranscriptPath(ss.AgentID, ss.ID))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -324,6 +329,7 @@ func (ss *Session) writeEntry(fn func(e *Entry)) error {
 
 // writeTranscript appends whole lines with one write.
 func (ss *Session) writeTranscript(buf []byte) error {
+	ss.unwritten = false
 	if !ss.tailOK {
 		if err := repairFile(ss.st.TranscriptPath(ss.AgentID, ss.ID)); err != nil {
 			return fmt.Errorf("repair transcript: %w", err)

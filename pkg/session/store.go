@@ -19,7 +19,10 @@ const (
 	indexName     = "sessions.json"
 	indexLockName = "sessions.json.lock"
 	indexTmpName  = "sessions.json.tmp"
-	transcriptExt = ".jsonl"
+	// indexSpareName keeps the inode of the last index replaced, empty,
+	// for the next write (see replaceIndex).
+	indexSpareName = "sessions.json.spare"
+	transcriptExt  = ".jsonl"
 )
 
 // Options tune a Store.
