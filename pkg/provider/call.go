@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -299,7 +300,7 @@ func truncate(s string, n int) string {
 func parseRetryAfter(h http.Header, now time.Time) time.Duration {
 	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
 		if f, err := strconv.ParseFloat(v, 64); err == nil && f > 0 {
-			return time.Duration(f * float64(time.Millisecond))
+			return durationOf(f, time.Millisecond)
 		}
 	}
 	v := strings.TrimSpace(h.Get("Retry-After"))
@@ -307,15 +308,25 @@ func parseRetryAfter(h http.Header, now time.Time) time.Duration {
 		return 0
 	}
 	if f, err := strconv.ParseFloat(v, 64); err == nil {
-		if f <= 0 {
+		if !(f > 0) { // NaN too
 			return 0
 		}
-		return time.Duration(f * float64(time.Second))
+		return durationOf(f, time.Second)
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
 		return t.Sub(now)
 	}
 	return 0
+}
+
+// durationOf is f units, saturated at the longest Duration: converting an
+// out-of-range float to an integer is undefined in Go (on amd64 a
+// Retry-After of 1e300 came out negative, and the 429 lost its header).
+func durationOf(f float64, unit time.Duration) time.Duration {
+	if d := f * float64(unit); d < math.MaxInt64 {
+		return time.Duration(d)
+	}
+	return math.MaxInt64
 }
 
 // streamErr maps an error reported inside a 200 response or stream.
