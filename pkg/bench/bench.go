@@ -69,7 +69,8 @@ func DefaultOptions() Options {
 // Report is what a run measured. Durations are per request.
 type Report struct {
 	Machine  string
-	StateFS  string // the file system of the gateway's state dir
+	StateDir string // the gateway's state dir (removed after the run unless kept)
+	StateFS  string // its file system
 	Requests int    // requests the gateway served
 
 	LatencyN                     int
@@ -154,7 +155,7 @@ func (r *runner) run(ctx context.Context, rep *Report) error {
 	if err := writeConfig(gwState, gatewayConfig(r.mock.URL)); err != nil {
 		return err
 	}
-	rep.StateFS = fsName(gwState)
+	rep.StateDir, rep.StateFS = gwState, fsName(gwState)
 
 	for i := range o.Starts {
 		fmt.Fprintf(r.o.Progress, "start to ready %d/%d\n", i+1, o.Starts)

@@ -26,8 +26,12 @@ const (
 // the same run where there is one, the ratio, and the target.
 func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "machine: %s\n", r.Machine)
-	if r.StateFS != "" {
-		fmt.Fprintf(w, "gateway state dir on %s; %d requests served by the gateway\n", r.StateFS, r.Requests)
+	if r.StateDir != "" {
+		fs := r.StateFS
+		if fs == "" {
+			fs = "?"
+		}
+		fmt.Fprintf(w, "gateway state dir: %s (%s); %d requests served by the gateway\n", r.StateDir, fs, r.Requests)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\tdirect\tgateway\tadded\tratio\ttarget\t")

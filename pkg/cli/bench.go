@@ -52,7 +52,7 @@ echo model. Nothing leaves 127.0.0.1; the run stops by itself.`,
 	f.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "clients at once in the throughput phase")
 	f.IntVar(&o.Starts, "starts", o.Starts, "gateway starts timed to /readyz")
 	f.IntVar(&o.OneShots, "oneshots", o.OneShots, "'openclaw agent -m hi' runs timed")
-	f.StringVar(&o.TempDir, "tmp", "", "where to make the temp state dirs (default: the system temp dir)")
+	f.StringVar(&o.TempDir, "tmp", "", "where to make the temp state dirs (default: the user cache dir, on the file system of the home dir where state lives by default)")
 	f.BoolVar(&o.Keep, "keep", false, "keep the state dirs and the gateway log")
 	f.StringVar(&o.ProfileDir, "profile-dir", "", "write the gateway's CPU, allocation and heap profiles of the load here")
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "give up after this long")
@@ -78,6 +78,14 @@ func runBench(ctx context.Context, app *App, o bench.Options) error {
 			return exitErr(ExitFailure, "find this binary to run it as the gateway: %v; pass --bin", err)
 		}
 		o.Binary = exe
+	}
+	if o.TempDir == "" {
+		// Session files cost what the file system makes them cost: measure
+		// where a state dir would be (under the home dir), not in a /tmp
+		// that may be tmpfs or churned by everything else on the machine.
+		if dir, err := os.UserCacheDir(); err == nil && os.MkdirAll(dir, 0o700) == nil {
+			o.TempDir = dir
+		}
 	}
 	o.Progress = app.IO.Err
 	rep, err := bench.Run(ctx, o)
