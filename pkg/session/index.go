@@ -414,7 +414,9 @@ func (c *indexCache) applyBatch(batch []*indexOp) error {
 	}
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
+	deleted := false
 	for k, raw := range tx.changes {
+		deleted = deleted || raw == nil
 		i, found := slices.BinarySearchFunc(c.entries, k, func(e *cachedEntry, k string) int { return strings.Compare(e.key, k) })
 		switch {
 		case raw == nil && found:
@@ -435,7 +437,7 @@ func (c *indexCache) applyBatch(batch []*indexOp) error {
 	// The old file's inode is kept for the next write only if it has the
 	// mode this package gives the index (not a hand-made file's).
 	recycle := c.fi != nil && c.fi.Mode().Perm() == 0o600
-	fi, err := replaceIndex(c.dir, c.buf, fsync, recycle)
+	fi, err := replaceIndex(c.dir, c.buf, fsync, recycle, deleted)
 	if err != nil {
 		c.valid = false // the file is as it was: read it again next time
 		return err
@@ -474,25 +476,32 @@ func (c *indexCache) encode(b []byte) []byte {
 // new file's info. The caller holds the index lock, which makes the temp
 // and spare files its own.
 //
-// With recycle, the inode of the index being replaced is kept, emptied, as
-// the spare the next write fills, instead of making a file and freeing one
+// With recycle, the inode of the index being replaced is kept as the spare
+// the next write fills in place, instead of making a file and freeing one
 // per write: on ext4 making files is costly, and costlier the more inodes
-// were freed lately. A reader still reading that old index when its inode
-// is emptied or reused would see another content: this package's readers
-// hold the shared index lock while they read (refresh), and others may see
-// an empty file during a write.
-func replaceIndex(dir string, data []byte, fsync, recycle bool) (os.FileInfo, error) {
+// were freed lately, and rewriting pages in place spares freeing and
+// allocating them again. The spare keeps the old content until then,
+// unless scrub (an entry was deleted: nothing of it stays behind). A
+// reader still reading an old index when its inode is reused would see
+// another content: this package's readers hold the shared index lock while
+// they read (refresh), and others may see a mix during a write.
+func replaceIndex(dir string, data []byte, fsync, recycle, scrub bool) (os.FileInfo, error) {
 	path := filepath.Join(dir, indexName)
 	tmpPath := filepath.Join(dir, indexTmpName)
 	sparePath := filepath.Join(dir, indexSpareName)
 	if recycle {
 		_ = os.Rename(sparePath, tmpPath) // none yet: the temp file is made
 	}
-	f, err := os.OpenFile(tmpPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	// Over the old content, then cut to length: a spare's pages or blocks
+	// are rewritten in place rather than freed and allocated again.
+	f, err := os.OpenFile(tmpPath, os.O_WRONLY|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("write session index: %w", err)
 	}
 	_, err = f.Write(data)
+	if err == nil {
+		err = f.Truncate(int64(len(data)))
+	}
 	if err == nil && fsync {
 		err = f.Sync()
 	}
@@ -511,9 +520,7 @@ func replaceIndex(dir string, data []byte, fsync, recycle bool) (os.FileInfo, er
 		}
 		return nil, fmt.Errorf("write session index: %w", err)
 	}
-	if spare {
-		// Nothing of the old index stays behind (a removed session's
-		// entry, say).
+	if spare && scrub {
 		_ = os.Truncate(sparePath, 0)
 	}
 	if fsync {

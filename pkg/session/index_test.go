@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -292,16 +293,18 @@ func TestFreshKey(t *testing.T) {
 	(<-done).Release()
 }
 
-// Each write keeps the inode of the index it replaces as the (empty) spare
-// the next write fills, so writes make and free no files; an index this
-// package did not make (another mode) is not reused.
+// Each write keeps the inode of the index it replaces as the spare the
+// next write fills in place, so writes make and free no files; an index
+// this package did not make (another mode) is not reused. A write that
+// deletes an entry empties the spare, so nothing of a removed session
+// stays behind.
 func TestIndexInodeRecycled(t *testing.T) {
 	s, _ := newTestStore(t, Options{})
 	dir, err := s.mkdirs("main")
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, indexName)
+	path, sparePath := filepath.Join(dir, indexName), filepath.Join(dir, indexSpareName)
 	if err := os.WriteFile(path, []byte(`{"agent:main:a":{"sessionId":"a"}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +319,7 @@ func TestIndexInodeRecycled(t *testing.T) {
 		}
 	}
 	write("agent:main:b")
-	if _, err := os.Stat(filepath.Join(dir, indexSpareName)); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(sparePath); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a hand-made index was kept as the spare (%v)", err)
 	}
 	var seen []os.FileInfo
@@ -325,11 +328,20 @@ func TestIndexInodeRecycled(t *testing.T) {
 		if err != nil || fi.Mode().Perm() != 0o600 {
 			t.Fatalf("write %d: index %v, %v; want a 0600 file", i, fi, err)
 		}
+		before, _ := os.ReadFile(path)
 		seen = append(seen, fi)
 		write(fmt.Sprint("agent:main:c", i))
-		spare, err := os.Stat(filepath.Join(dir, indexSpareName))
-		if err != nil || spare.Size() != 0 || !os.SameFile(spare, fi) {
-			t.Fatalf("write %d: spare = %v, %v; want the replaced index's inode, emptied", i, spare, err)
+		spare, err := os.Stat(sparePath)
+		if err != nil || !os.SameFile(spare, fi) {
+			t.Fatalf("write %d: spare = %v, %v; want the replaced index's inode", i, spare, err)
+		}
+		if got, _ := os.ReadFile(sparePath); string(got) != string(before) {
+			t.Fatalf("write %d: spare holds %q, want the replaced index %q", i, got, before)
+		}
+		after, _ := os.ReadFile(path)
+		var idx map[string]json.RawMessage
+		if err := json.Unmarshal(after, &idx); err != nil || len(idx) != i+3 {
+			t.Fatalf("write %d: index %s (%v), want %d entries", i, after, err, i+3)
 		}
 	}
 	// Two inodes take turns.
@@ -338,6 +350,15 @@ func TestIndexInodeRecycled(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, indexTmpName)); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("temp index left behind (%v)", err)
+	}
+
+	key := ExplicitKey("main", "gone")
+	addSession(t, s, "main", key)
+	if _, err := s.Remove(context.Background(), "main", key); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(sparePath); err != nil || len(got) != 0 {
+		t.Errorf("after a Remove the spare holds %q (%v), want nothing", got, err)
 	}
 	if got := keysOf(t, s, "main"); len(got) != 6 {
 		t.Errorf("keys = %v, want 6", got)

@@ -8,8 +8,9 @@
 //	agents/<agentId>/sessions/<sessionId>.jsonl   one Record per line
 //	agents/<agentId>/sessions/<key-hash>.lock     serialises runs on one key
 //	agents/<agentId>/sessions/sessions.json.lock  guards index updates
-//	agents/<agentId>/sessions/sessions.json.spare the last index replaced,
-//	                                              emptied, for the next write
+//	agents/<agentId>/sessions/sessions.json.spare the index before the last
+//	                                              write, whose file the next
+//	                                              write reuses
 //
 // Crash safety: an Append is one write of whole lines to a file opened for
 // appending; every line of a multi-record Append but the last carries
