@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -617,12 +618,16 @@ func (r *Runner) systemPrompt(cfg *config.Config, agentID, extra string) string 
 		b.WriteString(a.SystemPrompt)
 	}
 	ws := cfg.Workspace(r.stateDir, agentID)
-	for _, f := range workspaceFiles {
-		data, err := readCapped(filepath.Join(ws, f), maxWorkspaceFile)
-		if err != nil || len(strings.TrimSpace(data)) == 0 {
-			continue
+	// The workspace is made by the first tool call: until then one stat
+	// stands for five opens that would fail, on every run.
+	if _, err := os.Stat(ws); err == nil {
+		for _, f := range workspaceFiles {
+			data, err := readCapped(filepath.Join(ws, f), maxWorkspaceFile)
+			if err != nil || len(strings.TrimSpace(data)) == 0 {
+				continue
+			}
+			fmt.Fprintf(&b, "\n\n## %s\n\n%s", f, data)
 		}
-		fmt.Fprintf(&b, "\n\n## %s\n\n%s", f, data)
 	}
 	if extra != "" {
 		b.WriteString("\n\n")
@@ -637,19 +642,13 @@ func readCapped(path string, max int) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	buf := make([]byte, max+1)
-	n, _ := f.Read(buf)
-	for n < len(buf) {
-		m, err := f.Read(buf[n:])
-		n += m
-		if err != nil {
-			break
-		}
-	}
-	if n > max {
+	// As much as the file holds (not max+1 bytes for every file), up to
+	// one byte past the cap to tell a file that exceeds it.
+	buf, _ := io.ReadAll(io.LimitReader(f, int64(max)+1))
+	if len(buf) > max {
 		return string(buf[:max]) + "\n[truncated]", nil
 	}
-	return string(buf[:n]), nil
+	return string(buf), nil
 }
 
 // historyMessages turns a transcript into the conversation sent before the

@@ -68,3 +68,16 @@ func BenchmarkRunStatelessParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkSystemPrompt builds the system prompt of an agent whose
+// workspace was not made yet (no tool has run), as on a fresh gateway.
+func BenchmarkSystemPrompt(b *testing.B) {
+	r := benchRunner(b)
+	cfg := r.Config()
+	b.ReportAllocs()
+	for b.Loop() {
+		if p := r.systemPrompt(cfg, "main", "Be brief."); p == "" {
+			b.Fatal("empty prompt")
+		}
+	}
+}
