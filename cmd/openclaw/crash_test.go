@@ -138,7 +138,14 @@ type gatewayProc struct {
 	cmd  *exec.Cmd
 	url  string
 	done chan struct{}
-	log  bytes.Buffer
+	mu   sync.Mutex
+	log  bytes.Buffer // stderr, guarded by mu
+}
+
+func (g *gatewayProc) logs() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.logs()
 }
 
 var listeningRe = regexp.MustCompile(`listening addr=(http://\S+)`)
@@ -164,17 +171,19 @@ func startGateway(t *testing.T, env []string) *gatewayProc {
 			if m := listeningRe.FindStringSubmatch(sc.Text()); m != nil {
 				addr <- m[1]
 			}
+			g.mu.Lock()
 			g.log.WriteString(sc.Text() + "\n")
+			g.mu.Unlock()
 		}
 	}()
 	select {
 	case g.url = <-addr:
 	case <-g.done:
 		g.cmd.Wait()
-		t.Fatalf("gateway exited before listening:\n%s", g.log.String())
+		t.Fatalf("gateway exited before listening:\n%s", g.logs())
 	case <-time.After(30 * time.Second):
 		g.kill()
-		t.Fatalf("gateway not listening after 30 s:\n%s", g.log.String())
+		t.Fatalf("gateway not listening after 30 s:\n%s", g.logs())
 	}
 	for i := 0; ; i++ {
 		resp, err := http.Get(g.url + "/readyz")
@@ -325,7 +334,7 @@ func TestGatewayCrashSafety(t *testing.T) {
 		key = strings.TrimPrefix(key, "agent:main:")
 		msg := fmt.Sprint("after-", key)
 		if !chatTurn(context.Background(), g.url, key, msg, i%2 == 0) {
-			t.Errorf("session %s refused a new turn:\n%s", key, g.log.String())
+			t.Errorf("session %s refused a new turn:\n%s", key, g.logs())
 		}
 		completed[msg] = key
 	}
@@ -484,12 +493,12 @@ func checkSessions(t *testing.T, state string, completed map[string]string, when
 	return torn
 }
 
-// TestAgentCLICrashSafety SIGKILLs `openclaw agent --local` runs 20
-// times on 4 sessions, with 512 KiB answers: in odd rounds at a random
-// moment (before, during or after the model's stream), in even ones just
-// after the model finished, when the run writes its turn. Each transcript
-// stays whole, every run that exited 0 has its turn, and a final run on
-// each session continues it.
+// TestAgentCLICrashSafety runs `openclaw agent --local` 20 times on 4
+// sessions, with 512 KiB answers, and SIGKILLs the runs: in odd rounds at a
+// random moment (before, during or after the model's stream), in even ones
+// as the run writes its turn; every fifth run is let finish. Each
+// transcript stays whole, every run that exited 0 has its turn, and a final
+// run on each session continues it.
 func TestAgentCLICrashSafety(t *testing.T) {
 	answered := make(chan struct{}, 1)
 	model := slowModel(t, answered)
@@ -505,14 +514,19 @@ func TestAgentCLICrashSafety(t *testing.T) {
 	for round := range rounds {
 		writeCrashConfig(t, state, model.URL, round%2 == 1)
 		key, msg := fmt.Sprint("cli-", round%4), fmt.Sprint("big:cli-", round)
+		spare := round%5 == 4 // runs to its end, however slow the binary starts
 		cmd := run(key, msg)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = io.Discard, &out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
+		exited, exited2 := make(chan error, 1), make(chan struct{})
+		go func() {
+			err := cmd.Wait()
+			close(exited2)
+			exited <- err
+		}()
 		transcript := ""
 		if id, ok := sessionIDs(t, state)["agent:main:"+key]; ok {
 			transcript = filepath.Join(state, "agents", "main", "sessions", id+".jsonl")
@@ -521,6 +535,8 @@ func TestAgentCLICrashSafety(t *testing.T) {
 		go func() {
 			defer close(wait)
 			switch {
+			case spare:
+				<-exited2
 			case round%2 == 1:
 				time.Sleep(time.Duration(rand.N(150)) * time.Millisecond)
 			case transcript != "":
