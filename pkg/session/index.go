@@ -437,7 +437,7 @@ func (c *indexCache) applyBatch(batch []*indexOp) error {
 	// The old file's inode is kept for the next write only if it has the
 	// mode this package gives the index (not a hand-made file's).
 	recycle := c.fi != nil && c.fi.Mode().Perm() == 0o600
-	fi, err := replaceIndex(c.dir, c.buf, fsync, recycle, deleted)
+	fi, err := replaceIndex(c.dir, c.buf, c.fi, fsync, recycle, deleted)
 	if err != nil {
 		c.valid = false // the file is as it was: read it again next time
 		return err
@@ -485,12 +485,20 @@ func (c *indexCache) encode(b []byte) []byte {
 // reader still reading an old index when its inode is reused would see
 // another content: this package's readers hold the shared index lock while
 // they read (refresh), and others may see a mix during a write.
-func replaceIndex(dir string, data []byte, fsync, recycle, scrub bool) (os.FileInfo, error) {
+func replaceIndex(dir string, data []byte, live os.FileInfo, fsync, recycle, scrub bool) (os.FileInfo, error) {
 	path := filepath.Join(dir, indexName)
 	tmpPath := filepath.Join(dir, indexTmpName)
 	sparePath := filepath.Join(dir, indexSpareName)
-	if recycle {
-		_ = os.Rename(sparePath, tmpPath) // none yet: the temp file is made
+	if st, err := os.Stat(sparePath); err == nil {
+		switch {
+		case live != nil && os.SameFile(st, live):
+			// A writer died between linking the index aside and renaming
+			// over it: the spare is the index itself. Writing into it
+			// would change the index in place.
+			os.Remove(sparePath)
+		case recycle:
+			_ = os.Rename(sparePath, tmpPath)
+		}
 	}
 	// Over the old content, then cut to length: a spare's pages or blocks
 	// are rewritten in place rather than freed and allocated again.

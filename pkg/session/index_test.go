@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -362,5 +363,54 @@ func TestIndexInodeRecycled(t *testing.T) {
 	}
 	if got := keysOf(t, s, "main"); len(got) != 6 {
 		t.Errorf("keys = %v, want 6", got)
+	}
+}
+
+// A writer killed after linking the index aside as the spare but before
+// its rename leaves the spare a second name of sessions.json, and its new
+// index in the temp file. The next write must not fill the spare (the live
+// index, in place): a reader holding the old file still reads it whole.
+func TestIndexSpareThatIsTheIndex(t *testing.T) {
+	s, _ := newTestStore(t, Options{})
+	addSession(t, s, "main", ExplicitKey("main", "a"))
+	dir := s.SessionsDir("main")
+	path, sparePath, tmpPath := filepath.Join(dir, indexName), filepath.Join(dir, indexSpareName), filepath.Join(dir, indexTmpName)
+	os.Remove(sparePath)
+	if err := os.Link(path, sparePath); err != nil {
+		t.Skipf("no hard links here: %v", err)
+	}
+	if err := os.WriteFile(tmpPath, []byte("{\n  \"half\": "), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := os.Open(path) // a reader of the index as it was
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+
+	err = s.updateIndex(dir, func(idx map[string]json.RawMessage) (bool, error) {
+		idx["agent:main:b"] = json.RawMessage(`{"sessionId":"b"}`)
+		return true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := io.ReadAll(old); string(got) != string(before) {
+		t.Fatalf("the index was changed in place: a reader of the old one read %q, want %q", got, before)
+	}
+	if got := keysOf(t, s, "main"); len(got) != 2 {
+		t.Fatalf("keys = %v, want a and b", got)
+	}
+	if _, err := os.Stat(tmpPath); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("temp index left behind (%v)", err)
+	}
+	var idx map[string]Entry
+	data, _ := os.ReadFile(path)
+	if err := json.Unmarshal(data, &idx); err != nil || len(idx) != 2 {
+		t.Fatalf("index %s (%v), want two entries", data, err)
 	}
 }
