@@ -105,23 +105,17 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request, _ httpr
 	agentID = resolved
 
 	// Session: the header wins over user; else a new session per request.
-	var key string
-	if h := strings.TrimSpace(r.Header.Get("x-openclaw-session-key")); h != "" {
-		k, err := session.KeyForAgent(agentID, h)
-		if err != nil {
-			msg := err.Error()
-			for _, e := range []error{session.ErrReservedKey, session.ErrOtherAgent} {
-				if errors.Is(err, e) {
-					msg = strings.TrimPrefix(msg, e.Error()+": ")
-				}
-			}
-			return openai.InvalidRequest("x-openclaw-session-key: "+msg, "")
+	key, aerr := headerSessionKey(r, agentID)
+	if aerr != nil {
+		return aerr
+	}
+	stateless := false
+	if key == "" {
+		if u := strings.TrimSpace(req.User); u != "" {
+			key = session.UserKey(agentID, "openai", u)
+		} else {
+			key, stateless = session.RandomKey(agentID, "openai"), true
 		}
-		key = k
-	} else if u := strings.TrimSpace(req.User); u != "" {
-		key = session.UserKey(agentID, "openai", u)
-	} else {
-		key = session.RandomKey(agentID, "openai")
 	}
 
 	model := strings.TrimSpace(r.Header.Get("x-openclaw-model"))
@@ -151,6 +145,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request, _ httpr
 	areq := agent.Request{
 		AgentID:           agentID,
 		SessionKey:        key,
+		NewSession:        stateless,
 		Message:           prompt.Text,
 		Images:            images,
 		ExtraSystemPrompt: prompt.ExtraSystem,
@@ -174,6 +169,26 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request, _ httpr
 		Text: res.Text, ToolCalls: res.ToolCalls, FinishReason: res.StopReason, Usage: res.Usage,
 	}))
 	return nil
+}
+
+// headerSessionKey is the session named by x-openclaw-session-key for a
+// run of agentID ("" when the header is absent), or the 400 refusing it.
+func headerSessionKey(r *http.Request, agentID string) (string, *openai.Error) {
+	h := strings.TrimSpace(r.Header.Get("x-openclaw-session-key"))
+	if h == "" {
+		return "", nil
+	}
+	k, err := session.KeyForAgent(agentID, h)
+	if err != nil {
+		msg := err.Error()
+		for _, e := range []error{session.ErrReservedKey, session.ErrOtherAgent} {
+			if errors.Is(err, e) {
+				msg = strings.TrimPrefix(msg, e.Error()+": ")
+			}
+		}
+		return "", openai.InvalidRequest("x-openclaw-session-key: "+msg, "")
+	}
+	return k, nil
 }
 
 // toolResults are the tool messages that end the conversation, answering

@@ -121,7 +121,7 @@ func (h *responsesHandler) serve(w http.ResponseWriter, r *http.Request, _ httpr
 	}
 	agentID = resolved
 
-	key, aerr := h.sessionKey(r, agentID, req)
+	key, fresh, aerr := h.sessionKey(r, agentID, req)
 	if aerr != nil {
 		return aerr
 	}
@@ -159,6 +159,7 @@ func (h *responsesHandler) serve(w http.ResponseWriter, r *http.Request, _ httpr
 	areq := agent.Request{
 		AgentID:           agentID,
 		SessionKey:        key,
+		NewSession:        fresh,
 		Message:           prompt.Text,
 		Images:            images,
 		ExtraSystemPrompt: extra,
@@ -224,38 +225,28 @@ func failedHeaders(w http.ResponseWriter, ae *openai.Error, err error) {
 // (as in chat completions), else the session of previous_response_id, else
 // the user's, else a new one. An unknown previous_response_id is a 404 even
 // when the header decides.
-func (h *responsesHandler) sessionKey(r *http.Request, agentID string, req *openresponses.Request) (string, *openai.Error) {
+func (h *responsesHandler) sessionKey(r *http.Request, agentID string, req *openresponses.Request) (key string, fresh bool, aerr *openai.Error) {
 	var prevKey string
 	if id := req.PreviousResponseID; id != "" {
 		k, ok := h.ids.get(id)
 		if !ok {
-			return "", openresponses.PreviousResponseNotFound(id)
+			return "", false, openresponses.PreviousResponseNotFound(id)
 		}
 		if owner, _, _ := session.ParseKey(k); owner != agentID {
-			return "", openai.InvalidRequest(fmt.Sprintf("previous_response_id: response '%s' belongs to agent '%s', not '%s'; send model openclaw/%s", id, owner, agentID, owner), "previous_response_id")
+			return "", false, openai.InvalidRequest(fmt.Sprintf("previous_response_id: response '%s' belongs to agent '%s', not '%s'; send model openclaw/%s", id, owner, agentID, owner), "previous_response_id")
 		}
 		prevKey = k
 	}
-	if hk := strings.TrimSpace(r.Header.Get("x-openclaw-session-key")); hk != "" {
-		k, err := session.KeyForAgent(agentID, hk)
-		if err != nil {
-			msg := err.Error()
-			for _, e := range []error{session.ErrReservedKey, session.ErrOtherAgent} {
-				if errors.Is(err, e) {
-					msg = strings.TrimPrefix(msg, e.Error()+": ")
-				}
-			}
-			return "", openai.InvalidRequest("x-openclaw-session-key: "+msg, "")
-		}
-		return k, nil
+	if k, aerr := headerSessionKey(r, agentID); aerr != nil || k != "" {
+		return k, false, aerr
 	}
 	if prevKey != "" {
-		return prevKey, nil
+		return prevKey, false, nil
 	}
 	if u := strings.TrimSpace(req.User); u != "" {
-		return session.UserKey(agentID, "openresponses", u), nil
+		return session.UserKey(agentID, "openresponses", u), false, nil
 	}
-	return session.RandomKey(agentID, "openresponses"), nil
+	return session.RandomKey(agentID, "openresponses"), true, nil
 }
 
 // stream runs the turn and writes it as events: response.created and
