@@ -84,25 +84,10 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request, _ httpr
 		return aerr
 	}
 
-	// Agent: the header wins over the model field.
-	agentID := strings.TrimSpace(r.Header.Get("x-openclaw-agent-id"))
-	if agentID == "" {
-		agentID = strings.TrimSpace(r.Header.Get("x-openclaw-agent"))
+	agentID, aerr := s.requestAgent(r, req.Model)
+	if aerr != nil {
+		return aerr
 	}
-	if agentID == "" {
-		id, isDefault, ok := openai.ParseAgentModel(req.Model)
-		if !ok {
-			return openai.InvalidModel()
-		}
-		if !isDefault {
-			agentID = id
-		}
-	}
-	resolved, err := s.runner.ResolveAgent(agentID)
-	if err != nil {
-		return openai.UnknownAgent(strings.ToLower(agentID))
-	}
-	agentID = resolved
 
 	// Session: the header wins over user; else a new session per request.
 	key, aerr := headerSessionKey(r, agentID)
@@ -169,6 +154,29 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request, _ httpr
 		Text: res.Text, ToolCalls: res.ToolCalls, FinishReason: res.StopReason, Usage: res.Usage,
 	}))
 	return nil
+}
+
+// requestAgent is the agent a request runs: the x-openclaw-agent-id (else
+// x-openclaw-agent) header wins over the model field.
+func (s *Server) requestAgent(r *http.Request, model string) (string, *openai.Error) {
+	agentID := strings.TrimSpace(r.Header.Get("x-openclaw-agent-id"))
+	if agentID == "" {
+		agentID = strings.TrimSpace(r.Header.Get("x-openclaw-agent"))
+	}
+	if agentID == "" {
+		id, isDefault, ok := openai.ParseAgentModel(model)
+		if !ok {
+			return "", openai.InvalidModel()
+		}
+		if !isDefault {
+			agentID = id
+		}
+	}
+	resolved, err := s.runner.ResolveAgent(agentID)
+	if err != nil {
+		return "", openai.UnknownAgent(strings.ToLower(agentID))
+	}
+	return resolved, nil
 }
 
 // headerSessionKey is the session named by x-openclaw-session-key for a

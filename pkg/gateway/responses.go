@@ -101,25 +101,10 @@ func (h *responsesHandler) serve(w http.ResponseWriter, r *http.Request, _ httpr
 		return aerr
 	}
 
-	// Agent: the header wins over the model field.
-	agentID := strings.TrimSpace(r.Header.Get("x-openclaw-agent-id"))
-	if agentID == "" {
-		agentID = strings.TrimSpace(r.Header.Get("x-openclaw-agent"))
+	agentID, aerr := s.requestAgent(r, req.Model)
+	if aerr != nil {
+		return aerr
 	}
-	if agentID == "" {
-		id, isDefault, ok := openai.ParseAgentModel(req.Model)
-		if !ok {
-			return openai.InvalidModel()
-		}
-		if !isDefault {
-			agentID = id
-		}
-	}
-	resolved, err := s.runner.ResolveAgent(agentID)
-	if err != nil {
-		return openai.UnknownAgent(strings.ToLower(agentID))
-	}
-	agentID = resolved
 
 	key, fresh, aerr := h.sessionKey(r, agentID, req)
 	if aerr != nil {
