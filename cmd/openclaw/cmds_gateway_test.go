@@ -1,19 +1,13 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -39,99 +33,23 @@ func init() {
 //
 // -events n hangs up after reading n SSE events (a client going away).
 func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
-	var hdrs []string
-	var body io.Reader
-	auth, events, timeout := "", -1, 30*time.Second
-	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
-		if len(args) < 2 {
-			ts.Fatalf("http: %s needs a value", args[0])
+	args = append([]string(nil), args...)
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "-bodyfile" {
+			args[i+1] = ts.MkAbs(args[i+1])
 		}
-		switch args[0] {
-		case "-H":
-			hdrs = append(hdrs, args[1])
-		case "-auth":
-			auth = args[1]
-		case "-body":
-			body = strings.NewReader(args[1])
-		case "-bodyfile":
-			b, err := os.ReadFile(ts.MkAbs(args[1]))
-			ts.Check(err)
-			body = bytes.NewReader(b)
-		case "-events":
-			n, err := strconv.Atoi(args[1])
-			ts.Check(err)
-			events = n
-		case "-timeout":
-			d, err := time.ParseDuration(args[1])
-			ts.Check(err)
-			timeout = d
-		default:
-			ts.Fatalf("http: unknown flag %s", args[0])
-		}
-		args = args[2:]
 	}
-	if len(args) != 2 {
-		ts.Fatalf("usage: http [flags] METHOD URL")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, args[0], args[1], body)
-	ts.Check(err)
-	for _, h := range hdrs {
-		k, v, ok := strings.Cut(h, ":")
-		if !ok {
-			ts.Fatalf("http: bad header %q", h)
-		}
-		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
-	}
-	if auth != "" {
-		req.Header.Set("Authorization", "Bearer "+auth)
-	}
-	tr := &http.Transport{DisableKeepAlives: true}
-	resp, err := (&http.Client{Transport: tr}).Do(req)
-	if err != nil {
+	status, out, err := doHTTP(args)
+	if err != nil && status == 0 { // no response at all
 		if neg {
 			return
 		}
 		ts.Fatalf("http: %v", err)
 	}
-	defer resp.Body.Close()
-	var out strings.Builder
-	fmt.Fprintf(&out, "HTTP %d\n", resp.StatusCode)
-	keys := make([]string, 0, len(resp.Header))
-	for k := range resp.Header {
-		if k != "Date" {
-			keys = append(keys, k)
-		}
+	if err != nil { // the body broke off: show what came, and why it stopped
+		out += fmt.Sprintf("\n[read error: %v]\n", err)
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		for _, v := range resp.Header[k] {
-			fmt.Fprintf(&out, "%s: %s\n", k, v)
-		}
-	}
-	out.WriteString("\n")
-	if events >= 0 {
-		br := bufio.NewReader(resp.Body)
-		for n := 0; n < events; {
-			line, err := br.ReadString('\n')
-			out.WriteString(line)
-			if line == "\n" {
-				n++
-			}
-			if err != nil {
-				break
-			}
-		}
-		cancel() // hang up mid-stream
-	} else {
-		b, err := io.ReadAll(resp.Body)
-		out.Write(b)
-		if err != nil && !errors.Is(err, context.Canceled) {
-			fmt.Fprintf(&out, "\n[read error: %v]\n", err)
-		}
-	}
-	ts.Stdout().Write([]byte(out.String()))
+	ts.Stdout().Write([]byte(out))
 	if neg {
 		ts.Fatalf("http: request succeeded")
 	}
