@@ -297,6 +297,9 @@ func (s *Server) streamCompletion(w http.ResponseWriter, r *http.Request, areq a
 	buf = buf[:0]
 	if len(res.ToolCalls) > 0 {
 		buf = st.AppendToolCalls(buf, res.ToolCalls)
+	} else if res.Text == "" {
+		// The same words a non-streamed empty reply gets.
+		buf = st.AppendDelta(buf, openai.NoResponseText)
 	}
 	buf = st.AppendFinish(buf, res.StopReason)
 	if includeUsage {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -149,4 +150,17 @@ func TestSDKToolRoundTripStreaming(t *testing.T) {
 		t.Fatalf("final streamed answer %q", got)
 	}
 	m.checkToolResults(t)
+}
+
+// TestEmptyReplyText: an empty reply reads "No response from OpenClaw."
+// whether streamed or not.
+func TestEmptyReplyText(t *testing.T) {
+	s, _ := newTestServer(t, replyWith(), nil)
+	if w := post(s, hiBody); !strings.Contains(w.Body.String(), `"content":"No response from OpenClaw."`) {
+		t.Fatalf("plain: %s", w.Body.String())
+	}
+	w := post(s, hiStream)
+	if !strings.Contains(w.Body.String(), `"delta":{"content":"No response from OpenClaw."}`) || !strings.HasSuffix(w.Body.String(), "data: [DONE]\n\n") {
+		t.Fatalf("stream: %s", w.Body.String())
+	}
 }
