@@ -230,35 +230,14 @@ func toolResults(msgs []openai.Message) []provider.Message {
 // role chunk as soon as the run is accepted, one chunk per model delta,
 // flushed at once, the finish chunk, the usage chunk when asked, [DONE].
 func (s *Server) streamCompletion(w http.ResponseWriter, r *http.Request, areq agent.Request, st *openai.Stream, includeUsage bool) error {
-	rc := http.NewResponseController(w)
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	started := false
+	sse, ctx := newSSE(w, r)
+	defer sse.close()
+	send := sse.send
 	buf := make([]byte, 0, 512)
-	var writeErr error
-	send := func(b []byte) {
-		if writeErr != nil {
-			return
-		}
-		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-		if _, writeErr = w.Write(b); writeErr == nil {
-			writeErr = rc.Flush()
-		}
-		if writeErr != nil {
-			cancel() // the client is gone or stopped reading
-		}
-	}
-	// A later request on the connection must not inherit the deadline.
-	defer rc.SetWriteDeadline(time.Time{})
 	areq.OnEvent = func(ev agent.Event) {
 		switch ev.Type {
 		case agent.EventStart:
-			h := w.Header()
-			h.Set("Content-Type", "text/event-stream; charset=utf-8")
-			h.Set("Cache-Control", "no-cache")
-			h.Set("X-Accel-Buffering", "no")
-			w.WriteHeader(http.StatusOK)
-			started = true
+			sse.start()
 			buf = st.AppendRole(buf[:0])
 			send(buf)
 		case agent.EventDelta:
@@ -270,7 +249,7 @@ func (s *Server) streamCompletion(w http.ResponseWriter, r *http.Request, areq a
 		// A panic before the stream started is the router's: a JSON 500.
 		// After it, a JSON body would corrupt the stream: end it properly.
 		if v := recover(); v != nil {
-			if !started {
+			if !sse.started {
 				panic(v)
 			}
 			s.log.Error("panic in handler", "path", r.URL.Path, "panic", v)
@@ -278,7 +257,7 @@ func (s *Server) streamCompletion(w http.ResponseWriter, r *http.Request, areq a
 		}
 	}()
 	res, err := s.runner.Run(ctx, areq)
-	if !started {
+	if !sse.started {
 		if err == nil {
 			err = errors.New("run finished without starting")
 		}

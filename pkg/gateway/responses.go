@@ -3,7 +3,6 @@ package gateway
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -243,31 +242,15 @@ func (h *responsesHandler) sessionKey(r *http.Request, agentID string, req *open
 // [DONE].
 func (h *responsesHandler) stream(w http.ResponseWriter, r *http.Request, areq agent.Request, m responseMeta) error {
 	s := h.s
-	rc := http.NewResponseController(w)
 	var (
-		st       openresponses.Stream
-		started  bool
-		msgOpen  bool
-		text     strings.Builder
-		writeErr error
+		st      openresponses.Stream
+		msgOpen bool
+		text    strings.Builder
 	)
 	buf := make([]byte, 0, 1024)
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	send := func(b []byte) {
-		if writeErr != nil {
-			return
-		}
-		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-		if _, writeErr = w.Write(b); writeErr == nil {
-			writeErr = rc.Flush()
-		}
-		if writeErr != nil {
-			cancel() // the client is gone or stopped reading
-		}
-	}
-	// A later request on the connection must not inherit the deadline.
-	defer rc.SetWriteDeadline(time.Time{})
+	sse, ctx := newSSE(w, r)
+	defer sse.close()
+	send := sse.send
 	openMessage := func(dst []byte) []byte {
 		msgOpen = true
 		dst = st.ItemAdded(dst, 0, openresponses.MessageItem(m.msgID, openresponses.StatusInProgress, ""))
@@ -276,12 +259,7 @@ func (h *responsesHandler) stream(w http.ResponseWriter, r *http.Request, areq a
 	areq.OnEvent = func(ev agent.Event) {
 		switch ev.Type {
 		case agent.EventStart:
-			hd := w.Header()
-			hd.Set("Content-Type", "text/event-stream; charset=utf-8")
-			hd.Set("Cache-Control", "no-cache")
-			hd.Set("X-Accel-Buffering", "no")
-			w.WriteHeader(http.StatusOK)
-			started = true
+			sse.start()
 			ip := openresponses.InProgress(m.id, m.model, m.created)
 			buf = st.Created(buf[:0], ip)
 			buf = st.InProgress(buf, ip)
@@ -300,7 +278,7 @@ func (h *responsesHandler) stream(w http.ResponseWriter, r *http.Request, areq a
 		// A panic before the stream started is the router's: a JSON 500.
 		// After it, a JSON body would corrupt the stream: end it properly.
 		if v := recover(); v != nil {
-			if !started {
+			if !sse.started {
 				panic(v)
 			}
 			s.log.Error("panic in handler", "path", r.URL.Path, "panic", v)
@@ -309,7 +287,7 @@ func (h *responsesHandler) stream(w http.ResponseWriter, r *http.Request, areq a
 		}
 	}()
 	res, err := s.runner.Run(ctx, areq)
-	if !started {
+	if !sse.started {
 		if err == nil {
 			err = errors.New("run finished without starting")
 		}
