@@ -14,6 +14,10 @@ import (
 	"github.com/openclaw/openclaw-go/pkg/provider"
 )
 
+// MaxUserBytes bounds `user`, which names a session key stored in the
+// sessions index.
+const MaxUserBytes = 256
+
 // Message roles.
 const (
 	RoleSystem    = "system"
@@ -419,6 +423,9 @@ func (d *decoder) request() (*ChatRequest, *Error) {
 	}
 	if r.User, err = optString(top, "", "user"); err != nil {
 		return nil, err
+	}
+	if len(r.User) > MaxUserBytes {
+		d.outOfRange("user", "must be at most %d bytes, received %d", MaxUserBytes, len(r.User))
 	}
 	if r.Temperature, err = d.numberIn("temperature", 0, 2); err != nil {
 		return nil, err

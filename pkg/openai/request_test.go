@@ -313,3 +313,15 @@ func TestMessageText(t *testing.T) {
 		}
 	}
 }
+
+func TestUserLength(t *testing.T) {
+	ok := `{"user":"` + strings.Repeat("u", MaxUserBytes) + `","messages":[{"role":"user","content":"hi"}]}`
+	if _, err := DecodeChatRequest([]byte(ok)); err != nil {
+		t.Fatalf("a user of the maximum length: %v", err)
+	}
+	long := `{"user":"` + strings.Repeat("u", MaxUserBytes+1) + `","messages":[{"role":"user","content":"hi"}]}`
+	_, err := DecodeChatRequest([]byte(long))
+	if err == nil || err.Status != 400 || err.Param != "user" || err.Message != "user: must be at most 256 bytes, received 257" {
+		t.Fatalf("err = %+v", err)
+	}
+}

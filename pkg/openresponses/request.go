@@ -385,6 +385,9 @@ func (d *decoder) request() (*Request, *openai.Error) {
 	if r.User, err = optString(top, "", "user"); err != nil {
 		return nil, err
 	}
+	if len(r.User) > openai.MaxUserBytes {
+		d.outOfRange("user", "must be at most %d bytes, received %d", openai.MaxUserBytes, len(r.User))
+	}
 	if r.PreviousResponseID, err = optString(top, "", "previous_response_id"); err != nil {
 		return nil, err
 	}

@@ -222,3 +222,11 @@ func TestDecodeRequestKeepsNoViewOfTheBody(t *testing.T) {
 		t.Errorf("decoded values changed with the body: %+v", r)
 	}
 }
+
+func TestUserLength(t *testing.T) {
+	long := `{"model":"openclaw","input":"hi","user":"` + strings.Repeat("u", openai.MaxUserBytes+1) + `"}`
+	_, err := DecodeRequest([]byte(long))
+	if err == nil || err.Param != "user" || err.Message != "user: must be at most 256 bytes, received 257" {
+		t.Fatalf("err = %+v", err)
+	}
+}

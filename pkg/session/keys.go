@@ -60,6 +60,10 @@ func ExplicitKey(agentID, sessionID string) string {
 	return keyPrefix + normAgent(agentID) + ":explicit:" + sessionID
 }
 
+// MaxKeyBytes bounds a caller-supplied session key: keys are stored in the
+// sessions index and kept in memory.
+const MaxKeyBytes = 512
+
 // ScopedKey turns a caller-supplied key (an HTTP header, a CLI flag) into a
 // full key. A full agent:<id>:<rest> key is kept (the id lowercased); any
 // other value is scoped to agentID as agent:<agentId>:<value>. Empty values
@@ -68,6 +72,9 @@ func ScopedKey(agentID, raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return "", fmt.Errorf("%w: give a non-empty session key", ErrEmptyKey)
+	}
+	if len(raw) > MaxKeyBytes {
+		return "", fmt.Errorf("session key too long: at most %d bytes, received %d", MaxKeyBytes, len(raw))
 	}
 	if id, rest, ok := ParseKey(raw); ok {
 		if err := checkReserved(rest); err != nil {

@@ -184,3 +184,13 @@ func TestKeyForAgent(t *testing.T) {
 		}
 	}
 }
+
+func TestScopedKeyLength(t *testing.T) {
+	if _, err := ScopedKey("main", strings.Repeat("k", MaxKeyBytes)); err != nil {
+		t.Fatalf("a key of the maximum length: %v", err)
+	}
+	_, err := ScopedKey("main", strings.Repeat("k", MaxKeyBytes+1))
+	if err == nil || err.Error() != "session key too long: at most 512 bytes, received 513" {
+		t.Fatalf("err = %v", err)
+	}
+}
