@@ -155,7 +155,7 @@ func TestFrameLimitRaisedAfterAuth(t *testing.T) {
 	e := newEnv(t, Options{MaxPayload: 200 << 10}, words("hi"))
 	c := e.connected()
 	// 100 KiB is over the pre-auth limit but within the configured one.
-	c.send(req("big", "chat.history", map[string]any{"sessionKey": strings.Repeat("k", 100<<10)}))
+	c.send(req("big", "health", map[string]any{"padding": strings.Repeat("k", 100<<10)}))
 	if f := c.recv(); f.ID != "big" || !f.OK {
 		t.Fatalf("big request: %s %+v", f.ID, f.Error)
 	}
