@@ -320,23 +320,15 @@ func (st *anState) stream(c *call, br *bufio.Reader) error {
 			return c.streamErr(typ, msg)
 		}
 	}
-	if done {
-		c.drain(br)
-	} else if st.stop == "" {
-		return c.fail(ErrBadResponse, 0, "stream ended before the reply finished", io.ErrUnexpectedEOF)
-	}
-	return nil
+	return c.endStream(br, done, st.stop != "")
 }
 
 // whole reads a plain JSON message, from a server that does not stream.
 func (st *anState) whole(c *call, br *bufio.Reader) error {
-	b, err := io.ReadAll(io.LimitReader(br, 64<<20))
-	if err != nil {
-		return c.bodyErr(err)
-	}
 	var m anWhole
-	if err := json.Unmarshal(b, &m); err != nil {
-		return c.fail(ErrBadResponse, 0, "invalid JSON response: "+truncate(string(b), 100), err)
+	b, err := c.readWhole(br, &m)
+	if err != nil {
+		return err
 	}
 	if m.Type == "error" {
 		typ, msg := upstreamMessage(b)

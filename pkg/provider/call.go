@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -338,4 +339,29 @@ func (c *call) streamErr(typ, msg string) *Error {
 		msg = typ + ": " + msg
 	}
 	return c.fail(typeKind(typ), 0, msg, nil)
+}
+
+// readWhole reads a whole (not streamed) JSON body into v and returns its
+// bytes, for servers that ignore stream:true.
+func (c *call) readWhole(br *bufio.Reader, v any) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(br, 64<<20))
+	if err != nil {
+		return nil, c.bodyErr(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return nil, c.fail(ErrBadResponse, 0, "invalid JSON response: "+truncate(string(b), 100), err)
+	}
+	return b, nil
+}
+
+// endStream checks how a stream ended: after its end marker the rest is
+// drained (keeping the connection reusable); without one and without a
+// finish reason, the reply was cut short.
+func (c *call) endStream(br *bufio.Reader, done, finished bool) error {
+	if done {
+		c.drain(br)
+	} else if !finished {
+		return c.fail(ErrBadResponse, 0, "stream ended before the reply finished", io.ErrUnexpectedEOF)
+	}
+	return nil
 }

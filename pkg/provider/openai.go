@@ -230,23 +230,15 @@ func (st *oaState) stream(c *call, br *bufio.Reader) error {
 			return e
 		}
 	}
-	if done {
-		c.drain(br)
-	} else if st.finish == "" {
-		return c.fail(ErrBadResponse, 0, "stream ended before the reply finished", io.ErrUnexpectedEOF)
-	}
-	return nil
+	return c.endStream(br, done, st.finish != "")
 }
 
 // whole reads a plain JSON completion, from a server that does not stream.
 func (st *oaState) whole(c *call, br *bufio.Reader) error {
-	b, err := io.ReadAll(io.LimitReader(br, 64<<20))
-	if err != nil {
-		return c.bodyErr(err)
-	}
 	var ch oaChunk
-	if err := json.Unmarshal(b, &ch); err != nil {
-		return c.fail(ErrBadResponse, 0, "invalid JSON response: "+truncate(string(b), 100), err)
+	b, err := c.readWhole(br, &ch)
+	if err != nil {
+		return err
 	}
 	if e := st.chunk(c, &ch, true); e != nil {
 		return e
